@@ -1,0 +1,1 @@
+"""The tracechain command line."""

@@ -1,0 +1,1 @@
+"""tracechain: hash-chained, signed traceability events for key food and drug products."""
