@@ -1,0 +1,475 @@
+"""Whole-ledger verification: every byte re-read, re-hashed and re-checked, in constant memory.
+
+`verify` returns a `VerifyReport` (true when the ledger is intact); `check` raises `VerificationError` instead.
+The steps, in the order `_Verifier.run` takes them:
+
+1. open the file read-only and run SQLite's own structural check;
+2. stream the entries in index order: contiguous indices, canonical bytes, the chain link to the previous leaf
+   hash, each kind's body (genesis first and only first, events in canonical form, keys, revocations, seals);
+3. for each seal: it covers exactly the entries since the previous seal, its root is the root of their leaf
+   hashes, its key was registered (by the operator for operator batches) and not revoked before it, and its
+   signature verifies over `batch_message` (signatures checked in batches, on all cores for large ledgers);
+4. rebuild the tree leaf by leaf and compare it with every stored tile, so proofs served from tiles are sound;
+5. compare the item index with the events, and the registered-keys table with the key entries;
+6. at the size of every stored checkpoint and every checkpoint the caller holds, compare the root, check the
+   signature against the operator keys, and report truncation, rollback or a fork (two different roots at one
+   size) with both checkpoints as evidence.
+
+A damaged file gives problems in the report, never an exception other than tracechain's own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracechain import merkle
+from tracechain.checkpoints import open_checkpoint, parse_unverified
+from tracechain.errors import EncodingError, StorageError, TracechainError, VerificationError
+from tracechain.events import item_codes
+from tracechain.keys import VerifierKey, verify_ed25519
+from tracechain.ledger import ENTRY_VERSION, ZERO_HASH, Entry, batch_message
+from tracechain.store import Store
+from tracechain.tiles import TILE_WIDTH, TileEdge
+
+__all__ = ["Problem", "VerifyReport", "check", "verify"]
+
+_PARALLEL_SIGNATURES = 512  # below this many signatures a process pool costs more than it saves
+_SIGNATURE_CHUNK = 256
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing found wrong: the entry it concerns (None for the file as a whole) and what is wrong."""
+
+    index: int | None
+    message: str
+    evidence: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "message": self.message}
+        if self.evidence:
+            out["evidence"] = list(self.evidence)
+        return out
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """What `verify` found. True when nothing is wrong."""
+
+    path: str
+    size: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    problems: list[Problem] = field(default_factory=list)
+    events: int = 0
+    batches: int = 0
+    signatures_checked: int = 0
+    checkpoints_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def first_bad_index(self) -> int | None:
+        indices = [p.index for p in self.problems if p.index is not None]
+        if indices:
+            return min(indices)
+        return 0 if self.problems else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "path": self.path,
+            "size": self.size,
+            "root": self.root.hex(),
+            "first_bad_index": self.first_bad_index,
+            "events": self.events,
+            "batches": self.batches,
+            "signatures_checked": self.signatures_checked,
+            "checkpoints_checked": self.checkpoints_checked,
+            "problems": [p.to_dict() for p in sorted(self.problems, key=_problem_order)],
+        }
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            first = sorted(self.problems, key=_problem_order)[0]
+            where = f"entry {first.index}" if first.index is not None else "the file"
+            raise VerificationError(f"{self.path}: ledger fails verification at {where}: {first.message}", self)
+
+
+def _problem_order(p: Problem) -> tuple[int, int]:
+    return (0, -1) if p.index is None else (1, p.index)
+
+
+def verify(
+    path: str | os.PathLike[str],
+    checkpoints: Iterable[str] = (),
+    *,
+    signatures: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Verify the whole ledger at ``path``; see the module docstring for the steps.
+
+    ``checkpoints`` are signed checkpoints held from earlier (outside the ledger): the ledger must extend each.
+    ``signatures=False`` checks hashes, chain, tree and structure only. ``workers`` caps the processes used
+    for signatures (default: all cores). ``progress(done, total)`` is called as entries are checked.
+    """
+    report = VerifyReport(str(path))
+    try:
+        store = Store(path, readonly=True)
+    except TracechainError as e:
+        report.problems.append(Problem(None, str(e)))
+        return report
+    try:
+        _Verifier(store, report, list(checkpoints), signatures, workers, progress).run()
+    except StorageError as e:
+        report.problems.append(Problem(None, f"the file is damaged: {e}"))
+    finally:
+        store.close()
+    return report
+
+
+def check(path: str | os.PathLike[str], checkpoints: Iterable[str] = (), **options: Any) -> VerifyReport:
+    """As `verify`, but raises `VerificationError` (carrying the report) when anything is wrong."""
+    report = verify(path, checkpoints, **options)
+    report.raise_for_problems()
+    return report
+
+
+@dataclass(slots=True)
+class _Key:
+    public: bytes
+    name: str
+    actor: str
+    role: str
+    registered: int
+    revoked: int | None = None
+
+
+@dataclass(slots=True)
+class _Batch:
+    seal_index: int
+    public: bytes
+    message: bytes
+    signature: bytes
+
+
+class _Verifier:
+    def __init__(
+        self,
+        store: Store,
+        report: VerifyReport,
+        held: list[str],
+        signatures: bool,
+        workers: int | None,
+        progress: Progress | None,
+    ) -> None:
+        self.store = store
+        self.report = report
+        self.held = held
+        self.signatures = signatures
+        self.workers = workers
+        self.progress = progress
+        self.origin = ""
+        self.keys: dict[bytes, _Key] = {}
+        self.item_rows = 0
+        self.pending: list[_Batch] = []
+
+    def problem(self, index: int | None, message: str, *evidence: str) -> None:
+        self.report.problems.append(Problem(index, message, tuple(evidence)))
+
+    def run(self) -> None:
+        store = self.store
+        with store.read():
+            for message in store.quick_check()[:5]:
+                self.problem(None, f"SQLite finds the file damaged: {message}")
+            self.origin = store.meta("origin") or ""
+            if not self.origin:
+                self.problem(None, "the ledger records no origin")
+            total = store.size()
+            targets = self._checkpoint_targets(total)
+            self._walk(total, targets)
+            self._check_indexes()
+        self._check_signatures()
+
+    # --- checkpoints ---------------------------------------------------------------------------------------
+
+    def _checkpoint_targets(self, total: int) -> dict[int, list[tuple[str, str]]]:
+        """Sizes at which a root must be checked → (where the checkpoint came from, note)."""
+        targets: dict[int, list[tuple[str, str]]] = {}
+        for size, note in self.store.checkpoints():
+            targets.setdefault(size, []).append(("stored", note))
+        for note in self.held:
+            try:
+                cp = parse_unverified(note)
+            except TracechainError as e:
+                self.problem(None, f"a checkpoint held is malformed: {e}")
+                continue
+            if cp.size > total:
+                self.problem(
+                    total,
+                    f"the ledger has {total} entries but a checkpoint held is of size {cp.size}:"
+                    " it was truncated or rolled back",
+                    note,
+                )
+                continue
+            targets.setdefault(cp.size, []).append(("held", note))
+        return targets
+
+    def _check_checkpoints(self, size: int, root: bytes, notes: list[tuple[str, str]]) -> None:
+        verifiers = [
+            VerifierKey.from_public(k.name, k.public)
+            for k in self.keys.values()
+            if k.role == "operator" and k.name == self.origin
+        ]
+        at = max(size - 1, 0)
+        seen: dict[bytes, str] = {}
+        for source, note in notes:
+            self.report.checkpoints_checked += 1
+            try:
+                cp = open_checkpoint(note, verifiers, origin=self.origin)
+            except TracechainError as e:
+                self.problem(at, f"{source} checkpoint at size {size} does not verify: {e}", note)
+                continue
+            if cp.root != root:
+                self.problem(
+                    at,
+                    f"{source} checkpoint at size {size} has root {cp.root.hex()} but the entries give {root.hex()}:"
+                    " the ledger was rewritten at or before this size",
+                    note,
+                )
+            for other_root, other_note in seen.items():
+                if other_root != cp.root:
+                    self.problem(at, f"two checkpoints of size {size} with different roots: a fork", other_note, note)
+            seen.setdefault(cp.root, note)
+
+    # --- the walk ------------------------------------------------------------------------------------------
+
+    def _walk(self, total: int, targets: dict[int, list[tuple[str, str]]]) -> None:
+        report = self.report
+        acc = merkle.RootAccumulator()
+        edge = TileEdge()
+        tiles = _TileComparer(self.store, self)
+        prev = ZERO_HASH
+        expected = 0
+        batch_hashes: list[bytes] = []
+        batch_kinds: set[str] = set()
+        if 0 in targets:
+            self._check_checkpoints(0, merkle.EMPTY_ROOT, targets.pop(0))
+        for index, raw in self.store.iter_entries():
+            if index != expected:
+                self.problem(expected, f"entries {expected}..{index - 1} are missing (next stored is {index})")
+                return
+            data = bytes(raw)
+            leaf = merkle.leaf_hash(data)
+            try:
+                entry = Entry.from_bytes(data, expected_index=index)
+            except EncodingError as e:
+                self.problem(index, str(e))
+                entry = None
+            if entry is not None:
+                if entry.prev != prev:
+                    self.problem(index, f"chain broken: links to {entry.prev.hex()}, previous leaf is {prev.hex()}")
+                if entry.kind == "seal":
+                    self._seal(entry, batch_hashes, batch_kinds)
+                    batch_hashes, batch_kinds = [], set()
+                else:
+                    self._content(entry)
+                    batch_hashes.append(leaf)
+                    batch_kinds.add(entry.kind)
+            prev = leaf
+            acc.append(leaf)
+            for done in edge.append(leaf):
+                tiles.compare(*done)
+            expected = index + 1
+            if expected in targets:
+                self._check_checkpoints(expected, acc.root(), targets.pop(expected))
+            if self.progress is not None and expected % 4096 == 0:
+                self.progress(expected, total)
+        if batch_hashes:
+            self.problem(
+                expected - len(batch_hashes),
+                f"entries {expected - len(batch_hashes)}..{expected - 1} are not covered by a batch signature",
+            )
+        if expected == 0:
+            self.problem(None, "the ledger has no entries, not even its genesis")
+        for level, index, blob in edge.flush():
+            tiles.compare(level, index, blob)
+        tiles.finish(edge)
+        report.size = expected
+        report.root = acc.root()
+        if self.progress is not None:
+            self.progress(expected, total)
+
+    def _content(self, entry: Entry) -> None:
+        kind, body, index = entry.kind, entry.body, entry.index
+        try:
+            if kind == "event":
+                event = entry.event
+                assert event is not None
+                self.item_rows += len(item_codes(event.data))
+                self.report.events += 1
+            elif kind == "genesis":
+                self._genesis(entry)
+            elif kind == "key":
+                self._key(index, body)
+            elif kind == "revoke":
+                self._revoke(index, body)
+            else:
+                self.problem(index, f"unknown entry kind {kind!r}")
+            if kind != "genesis" and index == 0:
+                self.problem(0, f"entry 0 must be the genesis entry, found {kind!r}")
+        except EncodingError as e:
+            self.problem(index, str(e))
+        except (KeyError, TypeError, ValueError) as e:
+            self.problem(index, f"malformed {kind} entry: {e!r}")
+
+    def _genesis(self, entry: Entry) -> None:
+        body = entry.body
+        if entry.index != 0:
+            self.problem(entry.index, "a genesis entry may only be entry 0")
+            return
+        if body.get("origin") != self.origin:
+            self.problem(0, f"genesis names origin {body.get('origin')!r}, the file says {self.origin!r}")
+        if body.get("format") != ENTRY_VERSION:
+            self.problem(0, f"genesis names format {body.get('format')!r}, expected {ENTRY_VERSION}")
+        op = body["operator"]
+        self.keys[op["public"]] = _Key(op["public"], op["name"], op["actor"], "operator", 0)
+
+    def _key(self, index: int, body: dict[str, Any]) -> None:
+        public = body["public"]
+        if not isinstance(public, bytes) or len(public) != 32:
+            self.problem(index, "a key entry's public key must be 32 bytes")
+            return
+        if public in self.keys:
+            self.problem(index, f"key {public.hex()} registered twice")
+            return
+        self.keys[public] = _Key(public, str(body["name"]), str(body["actor"]), str(body["role"]), index)
+
+    def _revoke(self, index: int, body: dict[str, Any]) -> None:
+        key = self.keys.get(body["public"])
+        if key is None:
+            self.problem(index, "revokes a key that was never registered")
+        elif key.revoked is not None:
+            self.problem(index, f"revokes a key already revoked at entry {key.revoked}")
+        else:
+            key.revoked = index
+
+    def _seal(self, entry: Entry, hashes: list[bytes], kinds: set[str]) -> None:
+        index, body = entry.index, entry.body
+        self.report.batches += 1
+        try:
+            first, count, public = body["first"], body["count"], body["public"]
+            batch_root, signature, actor = body["root"], body["sig"], body["actor"]
+        except (KeyError, TypeError):
+            self.problem(index, "malformed seal: expected actor, count, first, public, root and sig")
+            return
+        if not hashes:
+            self.problem(index, "a seal with no entries before it to cover")
+            return
+        if first != index - len(hashes) or count != len(hashes):
+            self.problem(
+                index,
+                f"seal covers entries {first}..{first + count - 1} but the batch is {index - len(hashes)}..{index - 1}",
+            )
+            return
+        if batch_root != merkle.root(hashes):
+            self.problem(index, "seal's batch root does not match the entries it covers")
+            return
+        key = self.keys.get(public) if isinstance(public, bytes) else None
+        if key is None:
+            self.problem(index, "batch signed by a key that is not registered")
+            return
+        if key.registered >= first and "genesis" not in kinds:
+            self.problem(index, f"batch signed by a key registered only at entry {key.registered}")
+        if key.revoked is not None and key.revoked < index:
+            self.problem(index, f"batch signed by a key revoked at entry {key.revoked}")
+        if key.actor != actor:
+            self.problem(index, f"seal names actor {actor!r} but the key belongs to {key.actor!r}")
+        if kinds - {"event"} and key.role != "operator":
+            self.problem(index, "keys registered or revoked in a batch not signed by the operator")
+        if self.signatures:
+            message = batch_message(self.origin, first, count, batch_root)
+            self.pending.append(_Batch(index, public, message, signature))
+            if len(self.pending) >= 8 * _SIGNATURE_CHUNK:
+                self._check_signatures()
+
+    def _check_signatures(self) -> None:
+        batches, self.pending = self.pending, []
+        if not batches:
+            return
+        results = _verify_signatures(batches, self.workers)
+        self.report.signatures_checked += len(batches)
+        for batch, good in zip(batches, results, strict=True):
+            if not good:
+                self.problem(batch.seal_index, "batch signature does not verify")
+
+    def _check_indexes(self) -> None:
+        stored_items = self.store.item_count()
+        if stored_items != self.item_rows:
+            self.problem(None, f"item index has {stored_items} rows, the events name {self.item_rows} codes")
+        stored_keys = {row[0]: row for row in self.store.keys()}
+        for public, key in self.keys.items():
+            row = stored_keys.pop(public, None)
+            if row is None or row[1:] != (key.name, key.actor, key.role, key.registered, key.revoked):
+                self.problem(key.registered, "the keys table does not match the key entries for this key")
+        for public in stored_keys:
+            self.problem(None, f"the keys table lists key {public.hex()} that no entry registered")
+
+
+class _TileComparer:
+    """Checks stored tiles against the tree rebuilt from the entries."""
+
+    def __init__(self, store: Store, verifier: _Verifier) -> None:
+        self.store = store
+        self.verifier = verifier
+        self.levels: dict[int, Iterator[tuple[int, Any]]] = {}
+        self.seen = 0
+
+    def compare(self, level: int, index: int, blob: bytes) -> None:
+        self.seen += 1
+        stored = self.store.tile(level, index)
+        if stored is None or bytes(stored) != blob:
+            first_leaf = index * TILE_WIDTH ** (level + 1)
+            width = TILE_WIDTH**level
+            bad = first_leaf
+            if stored is not None:
+                stored_b = bytes(stored)
+                for i in range(0, len(blob), 32):
+                    if stored_b[i : i + 32] != blob[i : i + 32]:
+                        bad = first_leaf + (i // 32) * width
+                        break
+            self.verifier.problem(bad, f"stored tile {level}/{index} does not match the entries")
+
+    def finish(self, edge: TileEdge) -> None:
+        stored = self.store.tile_count()
+        if stored != self.seen:
+            self.verifier.problem(None, f"the file holds {stored} tiles, the entries make {self.seen}")
+
+
+def _verify_chunk(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    return [verify_ed25519(public, message, sig) for public, message, sig in items]
+
+
+def _verify_signatures(batches: list[_Batch], workers: int | None) -> list[bool]:
+    items = [
+        (b.public, b.message, b.signature) if isinstance(b.signature, bytes) else (b.public, b.message, b"")
+        for b in batches
+    ]
+    cores = workers or os.cpu_count() or 1
+    if cores < 2 or len(items) < _PARALLEL_SIGNATURES:
+        return _verify_chunk(items)
+    chunks = [items[i : i + _SIGNATURE_CHUNK] for i in range(0, len(items), _SIGNATURE_CHUNK)]
+    with ProcessPoolExecutor(max_workers=cores) as pool:
+        return [ok for chunk in pool.map(_verify_chunk, chunks) for ok in chunk]
+
