@@ -50,15 +50,15 @@ __all__ = [
 
 ENTRY_VERSION = 1
 ZERO_HASH = bytes(32)
-_BATCH_DOMAIN = b"tracechain batch signature v1\n"
+_BATCH_DOMAIN = b"tracechain batch signature v1\x00"
 ROLES = ("operator", "actor")
 
 
 def batch_message(origin: str, first: int, count: int, batch_root: bytes) -> bytes:
     """The bytes a batch's seal signs.
 
-    The prefix contains spaces, which no checkpoint origin line may, so a batch signature can never be taken
-    for a checkpoint signature by the same key; the origin binds it to one ledger.
+    The prefix ends in a NUL byte, which no signed note's text may contain, so a batch signature can never be
+    taken for a checkpoint or any other note signed by the same key; the origin binds it to one ledger.
     """
     return b"".join(
         [_BATCH_DOMAIN, origin.encode(), b"\n", first.to_bytes(8, "big"), count.to_bytes(8, "big"), batch_root]

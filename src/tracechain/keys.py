@@ -1,0 +1,500 @@
+"""Ed25519 signing keys, C2SP verifier keys and the password-protected key file.
+
+This is the only module that imports ``cryptography``; everything else speaks :class:`SigningKey`,
+:class:`VerifierKey` and raw bytes.
+
+Key names and verifier keys follow C2SP signed-note: a name is non-empty, printable, and holds no
+whitespace and no ``+``; the key ID is the first four bytes of
+``SHA-256(name || 0x0A || type || public key)``; a verifier key string is
+``<name>+<key ID as 8 hex digits>+<base64(0x01 || public key)>``.
+
+Key file format (UTF-8 text, created with mode 0600 and never overwritten)::
+
+    tracechain-key-name: <key name>
+    tracechain-key-kdf: scrypt ln=15 r=8 p=1 salt=<base64 of 16 random bytes>
+    -----BEGIN ENCRYPTED PRIVATE KEY-----
+    <PKCS#8, encrypted by cryptography's BestAvailableEncryption under the stretched password>
+    -----END ENCRYPTED PRIVATE KEY-----
+
+The PKCS#8 encryption cryptography offers is PBES2 with only 2048 PBKDF2 iterations, cheap to brute-force. So
+the password is first stretched with scrypt (N = 2**15, r = 8, p = 1: about 32 MiB and a tenth of a second per
+guess) and the base64 of the 32-byte result is the PKCS#8 password. A PKCS#8 tool can open the block given
+that derived value.
+
+The name line is outside the encryption, so it is not protected: renaming a key in its file changes the key
+ID the key signs under, and verifiers holding the original verifier key then no longer recognise its
+signatures, so such tampering fails closed. A key file is refused if group or others may read or write it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import os
+import re
+import stat
+from dataclasses import dataclass
+from typing import NoReturn, Self
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from tracechain.errors import KeyFileError, SignatureError
+
+__all__ = [
+    "ED25519_TYPE",
+    "SigningKey",
+    "VerifierKey",
+    "key_id",
+    "validate_key_name",
+    "verify_ed25519",
+]
+
+ED25519_TYPE = 0x01
+"""The C2SP signature type byte of a plain Ed25519 signature over the note text."""
+
+_PUBLIC_KEY_SIZE = 32
+_SIGNATURE_SIZE = 64
+_KEY_ID_SIZE = 4
+
+_NAME_LINE_PREFIX = "tracechain-key-name: "
+_KDF_LINE = re.compile(
+    r"tracechain-key-kdf: scrypt ln=(\d{1,2}) r=(\d{1,2}) p=(\d{1,2}) salt=([A-Za-z0-9+/]{22}==)\Z"
+)
+_SCRYPT_LN, _SCRYPT_R, _SCRYPT_P = 15, 8, 1
+_PEM_BEGIN = "-----BEGIN ENCRYPTED PRIVATE KEY-----"
+_PEM_END = "-----END ENCRYPTED PRIVATE KEY-----"
+_PLAIN_PEM_BEGIN = "-----BEGIN PRIVATE KEY-----"
+# A real key file is well under 1 KiB; the cap stops a mistaken path (a disk image) being read whole.
+_MAX_KEY_FILE_SIZE = 64 * 1024
+
+_HEX_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    """``repr`` of a found value, cut short so that a hostile input cannot flood an error message."""
+    if len(value) <= limit:
+        return repr(value)
+    return repr(value[:limit]) + f"... ({len(value)} characters)"
+
+
+def _b64decode_canonical(text: str) -> bytes | None:
+    """Standard padded base64 in its one canonical spelling, or ``None``.
+
+    Python's decoder accepts non-zero trailing bits, so two spellings would decode to the same bytes; a signed
+    format must have one spelling per value, hence the re-encode check. Shared with the notes and checkpoint
+    modules, which raise their own error class on ``None``.
+    """
+    if not text.isascii():
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return None
+    if base64.b64encode(raw).decode("ascii") != text:
+        return None
+    return raw
+
+
+def validate_key_name(name: str) -> str:
+    """Return ``name`` if it is a valid C2SP key name, else raise :class:`SignatureError`.
+
+    Valid: non-empty, every character printable, no whitespace and no ``+`` (the verifier string separator).
+    """
+    if not isinstance(name, str) or not name:
+        raise SignatureError(f"key name must be a non-empty string, found {name!r}")
+    # isprintable() alone lets the ASCII space through; isspace() catches every Unicode space and line break.
+    if "+" in name or not name.isprintable() or any(ch.isspace() for ch in name):
+        raise SignatureError(
+            f"key name must be printable with no whitespace and no '+', found {_shorten(name)}"
+        )
+    return name
+
+
+def key_id(name: str, public_bytes: bytes, sig_type: int = ED25519_TYPE) -> bytes:
+    """The 4-byte C2SP key ID: the first 4 bytes of ``SHA-256(name || 0x0A || sig_type || public_bytes)``."""
+    validate_key_name(name)
+    if not isinstance(sig_type, int) or not 0 <= sig_type <= 0xFF:
+        raise SignatureError(f"signature type must be one byte (0..255), found {sig_type!r}")
+    if not isinstance(public_bytes, bytes):
+        raise SignatureError(f"public key must be bytes, found {type(public_bytes).__name__}")
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([sig_type]) + public_bytes).digest()
+    return digest[:_KEY_ID_SIZE]
+
+
+def verify_ed25519(public_bytes: bytes, message: bytes, signature: bytes) -> bool:
+    """True if ``signature`` is a valid Ed25519 signature of ``message``; False for anything invalid.
+
+    A malformed public key or a signature of the wrong length means "does not verify", never an exception, so
+    a caller holding untrusted bytes needs no ``try``.
+    """
+    if not (isinstance(public_bytes, bytes) and isinstance(message, bytes) and isinstance(signature, bytes)):
+        return False
+    if len(public_bytes) != _PUBLIC_KEY_SIZE or len(signature) != _SIGNATURE_SIZE:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(public_bytes).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    """A C2SP Ed25519 verifier key: a name, its key ID and the 32-byte public key.
+
+    Construction checks that the key ID is the one the name and key produce, so every instance is coherent.
+    """
+
+    name: str
+    key_id: bytes
+    public_bytes: bytes
+
+    def __post_init__(self) -> None:
+        validate_key_name(self.name)
+        if not isinstance(self.public_bytes, bytes) or len(self.public_bytes) != _PUBLIC_KEY_SIZE:
+            raise SignatureError(
+                f"verifier key {self.name!r}: expected a {_PUBLIC_KEY_SIZE}-byte Ed25519 public key, "
+                f"found {_describe_length(self.public_bytes)}"
+            )
+        expected = key_id(self.name, self.public_bytes)
+        if self.key_id != expected:
+            found = self.key_id.hex() if isinstance(self.key_id, bytes) else repr(self.key_id)
+            raise SignatureError(
+                f"verifier key {self.name!r}: key ID {found} does not match the name and public key "
+                f"(expected {expected.hex()})"
+            )
+
+    @classmethod
+    def from_public(cls, name: str, public_bytes: bytes) -> Self:
+        """The verifier key for ``name`` and a raw 32-byte Ed25519 public key; the key ID is computed."""
+        # Construction re-checks the name and the key length, with the message naming the key.
+        return cls(name, key_id(name, public_bytes), public_bytes)
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """Parse a verifier key string ``<name>+<8 hex key ID>+<base64(0x01 || public key)>``.
+
+        Raises :class:`SignatureError` saying what was expected and what was found.
+        """
+        if not isinstance(text, str):
+            raise SignatureError(f"verifier key must be a string, found {type(text).__name__}")
+        # Only the first two '+' separate: names and key IDs hold none, but base64 may.
+        parts = text.split("+", 2)
+        if len(parts) != 3:
+            raise SignatureError(
+                f"verifier key must be <name>+<key id>+<key>, three '+'-separated parts; "
+                f"found {len(parts)} in {_shorten(text)}"
+            )
+        name, id_hex, key_b64 = parts
+        try:
+            validate_key_name(name)
+        except SignatureError as e:
+            raise SignatureError(f"verifier key {_shorten(text)}: {e}") from e
+        if not _HEX_KEY_ID.fullmatch(id_hex):
+            raise SignatureError(
+                f"verifier key {name!r}: key ID must be 8 hex digits, found {_shorten(id_hex)}"
+            )
+        raw = _b64decode_canonical(key_b64)
+        if raw is None:
+            raise SignatureError(
+                f"verifier key {name!r}: key must be standard padded base64, found {_shorten(key_b64)}"
+            )
+        if len(raw) != 1 + _PUBLIC_KEY_SIZE:
+            raise SignatureError(
+                f"verifier key {name!r}: expected 33 bytes (type byte and Ed25519 public key), "
+                f"found {len(raw)}"
+            )
+        if raw[0] != ED25519_TYPE:
+            raise SignatureError(
+                f"verifier key {name!r}: expected key type 0x01 (Ed25519), found 0x{raw[0]:02x}"
+            )
+        return cls(name, bytes.fromhex(id_hex), raw[1:])
+
+    def __str__(self) -> str:
+        encoded = base64.b64encode(bytes([ED25519_TYPE]) + self.public_bytes).decode("ascii")
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """True if ``signature`` is this key's Ed25519 signature of ``message``; never raises on bad bytes."""
+        return verify_ed25519(self.public_bytes, message, signature)
+
+
+def _describe_length(value: object) -> str:
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
+    return type(value).__name__
+
+
+def _password_bytes(password: str | bytes, path: str) -> bytes:
+    if isinstance(password, str):
+        try:
+            password = password.encode("utf-8")
+        except UnicodeEncodeError as e:
+            # The message must not echo the password, so only its position is given.
+            raise KeyFileError(
+                f"password for key file {path} is not encodable as UTF-8 (at character {e.start})"
+            ) from e
+    if not isinstance(password, bytes):
+        raise KeyFileError(
+            f"password for key file {path} must be str or bytes, found {type(password).__name__}"
+        )
+    if not password:
+        raise KeyFileError(f"an empty password is refused for key file {path}")
+    return password
+
+
+class SigningKey:
+    """An Ed25519 private key with its C2SP key name.
+
+    The private key leaves this object only through :meth:`save`, encrypted; ``repr`` shows name and key ID.
+    """
+
+    __slots__ = ("_key_id", "_name", "_private", "_public")
+
+    def __init__(self, name: str, private: Ed25519PrivateKey) -> None:
+        """Wrap a ``cryptography`` key; callers outside this module use generate(), load() or from_seed()."""
+        self._name = validate_key_name(name)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise SignatureError(f"signing key {name!r} must be an Ed25519 private key")
+        self._private = private
+        self._public = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        self._key_id = key_id(name, self._public)
+
+    @classmethod
+    def generate(cls, name: str) -> Self:
+        """A fresh random key named ``name``; raises :class:`SignatureError` for an invalid C2SP key name."""
+        validate_key_name(name)
+        return cls(name, Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_seed(cls, name: str, seed: bytes) -> Self:
+        """The key whose RFC 8032 private seed is the 32-byte ``seed``; for fixed test vectors."""
+        validate_key_name(name)
+        if not isinstance(seed, bytes) or len(seed) != 32:
+            raise SignatureError(
+                f"signing key {name!r}: seed must be 32 bytes, found {_describe_length(seed)}"
+            )
+        return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def public_bytes(self) -> bytes:
+        """The raw 32-byte Ed25519 public key."""
+        return self._public
+
+    @property
+    def key_id(self) -> bytes:
+        """The 4-byte C2SP key ID of this name and public key."""
+        return self._key_id
+
+    @property
+    def verifier_key(self) -> VerifierKey:
+        return VerifierKey(self._name, self._key_id, self._public)
+
+    @property
+    def verifier(self) -> str:
+        """The C2SP verifier key string to hand to whoever checks this key's signatures."""
+        return str(self.verifier_key)
+
+    def sign(self, message: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of ``message``."""
+        if not isinstance(message, bytes):
+            raise SignatureError(f"message to sign must be bytes, found {type(message).__name__}")
+        return self._private.sign(message)
+
+    def __repr__(self) -> str:
+        return f"SigningKey(name={self._name!r}, key_id={self._key_id.hex()})"
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        # A pickle (or copy) would carry the secret in the clear wherever it goes; save() is the only way out.
+        raise TypeError("SigningKey cannot be pickled or copied; use save() to store it encrypted")
+
+    def save(self, path: str | os.PathLike[str], password: str | bytes) -> None:
+        """Write this key to a new file at ``path``, encrypted with ``password`` (see the module docstring).
+
+        The file is created with mode 0600 (never widened and later narrowed), written whole and fsynced. An
+        existing file is never overwritten. Raises :class:`KeyFileError`.
+        """
+        where = os.fspath(path)
+        salt = os.urandom(16)
+        secret = _stretch(_password_bytes(password, where), salt, _SCRYPT_LN, _SCRYPT_R, _SCRYPT_P)
+        pem = self._private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(secret),
+        )
+        kdf = f"tracechain-key-kdf: scrypt ln={_SCRYPT_LN} r={_SCRYPT_R} p={_SCRYPT_P} salt={_b64(salt)}"
+        data = (_NAME_LINE_PREFIX + self._name + "\n" + kdf + "\n").encode("utf-8") + pem
+        try:
+            fd = os.open(where, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except FileExistsError as e:
+            raise KeyFileError(f"refusing to overwrite existing file {where}") from e
+        except OSError as e:
+            raise KeyFileError(f"cannot create key file {where}: {e.strerror}") from e
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except OSError as e:
+            os.close(fd)
+            # A half-written key file would later fail to load with a misleading message; remove it now.
+            _unlink_quietly(where)
+            raise KeyFileError(f"cannot write key file {where}: {e.strerror}") from e
+        os.close(fd)
+        _fsync_directory(os.path.dirname(os.path.abspath(where)))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], password: str | bytes) -> Self:
+        """Read a key file written by :meth:`save`.
+
+        Raises :class:`KeyFileError` if the file is missing, readable or writable by group or others, not a
+        tracechain key file, not Ed25519, or the password is wrong.
+        """
+        where = os.fspath(path)
+        secret = _password_bytes(password, where)
+        text = _read_key_file(where)
+        first, sep, rest = text.partition("\n")
+        if not sep or not first.startswith(_NAME_LINE_PREFIX):
+            expected = _NAME_LINE_PREFIX + "<name>"
+            raise KeyFileError(
+                f"key file {where}: expected a first line {expected!r}, found {_shorten(first)}"
+            )
+        name = first.removeprefix(_NAME_LINE_PREFIX)
+        try:
+            validate_key_name(name)
+        except SignatureError as e:
+            raise KeyFileError(f"key file {where}: {e}") from e
+        kdf_line, _, rest = rest.partition("\n")
+        kdf = _KDF_LINE.match(kdf_line)
+        if kdf is None:
+            raise KeyFileError(
+                f"key file {where}: expected line 2 to name the scrypt parameters "
+                f"('tracechain-key-kdf: scrypt ln=15 r=8 p=1 salt=…'), found {_shorten(kdf_line)}"
+            )
+        ln, r, p = (int(kdf.group(i)) for i in (1, 2, 3))
+        if not (10 <= ln <= 22 and 1 <= r <= 32 and 1 <= p <= 16):
+            raise KeyFileError(f"key file {where}: scrypt parameters ln={ln} r={r} p={p} are out of range")
+        pem = _check_pem_block(rest, where)
+        secret = _stretch(secret, base64.b64decode(kdf.group(4)), ln, r, p)
+        try:
+            private = serialization.load_pem_private_key(pem.encode("ascii"), password=secret)
+        except ValueError as e:
+            raise KeyFileError(
+                f"wrong password for key file {where} (or its encrypted key is damaged)"
+            ) from e
+        except (TypeError, UnsupportedAlgorithm) as e:
+            raise KeyFileError(f"key file {where}: cannot read the encrypted key: {e}") from e
+        if not isinstance(private, Ed25519PrivateKey):
+            raise KeyFileError(
+                f"key file {where}: expected an Ed25519 private key, found {type(private).__name__}"
+            )
+        return cls(name, private)
+
+
+def _read_key_file(where: str) -> str:
+    try:
+        fd = os.open(where, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError as e:
+        raise KeyFileError(f"key file {where} does not exist") from e
+    except OSError as e:
+        raise KeyFileError(f"cannot open key file {where}: {e.strerror}") from e
+    chunks: list[bytes] = []
+    try:
+        # fstat on the open descriptor, not stat on the path, so the mode checked is that of the file read.
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise KeyFileError(f"key file {where} is not a regular file")
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            raise KeyFileError(
+                f"key file {where} has mode {mode:04o}, open to group or others; "
+                f"refusing it (expected 0600: chmod 600 {where})"
+            )
+        total = 0
+        while chunk := os.read(fd, 8192):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > _MAX_KEY_FILE_SIZE:
+                raise KeyFileError(
+                    f"key file {where} is larger than {_MAX_KEY_FILE_SIZE} bytes; not a key file"
+                )
+    except OSError as e:
+        raise KeyFileError(f"cannot read key file {where}: {e.strerror}") from e
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise KeyFileError(f"key file {where} is not UTF-8 text (bad byte at offset {e.start})") from e
+
+
+def _check_pem_block(rest: str, where: str) -> str:
+    """The encrypted PKCS#8 PEM block that must make up the rest of the file, checked before decryption.
+
+    Checking the armour and base64 here keeps "wrong password" for what really is a decryption failure.
+    """
+    lines = rest.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise KeyFileError(f"key file {where}: expected a PEM block after the name line, found nothing")
+    if lines[0] == _PLAIN_PEM_BEGIN:
+        raise KeyFileError(f"key file {where} holds an unencrypted private key; refusing it")
+    if lines[0] != _PEM_BEGIN:
+        raise KeyFileError(
+            f"key file {where}: expected line 3 to be {_PEM_BEGIN!r}, found {_shorten(lines[0])}"
+        )
+    if len(lines) < 3 or lines[-1] != _PEM_END:
+        found = lines[-1] if len(lines) > 1 else ""
+        raise KeyFileError(
+            f"key file {where}: expected a last line {_PEM_END!r}, found {_shorten(found)} (truncated?)"
+        )
+    body = "".join(lines[1:-1])
+    try:
+        base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise KeyFileError(f"key file {where}: the PEM block is not valid base64") from e
+    return "\n".join(lines) + "\n"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _stretch(password: bytes, salt: bytes, ln: int, r: int, p: int) -> bytes:
+    """The PKCS#8 password: base64 of scrypt(password), so each guess costs memory and time."""
+    derived = Scrypt(salt=salt, length=32, n=1 << ln, r=r, p=p).derive(password)
+    return _b64(derived).encode("ascii")
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _fsync_directory(directory: str) -> None:
+    # Makes the new directory entry durable, not only the contents; some platforms cannot open a directory,
+    # and the key itself is already on disk by then, so failure here is not worth failing the save.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
