@@ -13,8 +13,19 @@ from tracechain import merkle
 from tracechain.errors import ProofError
 
 # FORMATS.md §1: leaf inputs and the roots of the first n leaves.
-LEAVES = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                      "606162636465666768696a6b6c6d6e6f"]]
+LEAVES = [
+    bytes.fromhex(h)
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+]
 ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -30,6 +41,7 @@ HASHES = [merkle.leaf_hash(d) for d in LEAVES]
 
 
 # --- a naive implementation written straight from the RFC's recursive definitions -----------------------------
+
 
 def _h(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
@@ -71,6 +83,7 @@ def naive_subproof(m: int, d: list[bytes], whole: bool) -> list[bytes]:
 
 # --- reference values --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n", range(9))
 def test_root_matches_rfc_reference_values(n: int) -> None:
     assert merkle.root(HASHES[:n]).hex() == ROOTS[n]
@@ -110,14 +123,15 @@ def _root_of(size: int) -> bytes:
 
 # --- mutations: every changed proof is rejected ------------------------------------------------------------
 
+
 def _mutations(proof: list[bytes]) -> list[list[bytes]]:
     out: list[list[bytes]] = [proof + [HASHES[1]], [HASHES[1], *proof]]
     for i in range(len(proof)):
-        out.append(proof[:i] + proof[i + 1:])
+        out.append(proof[:i] + proof[i + 1 :])
         for bit in (0, 7, 255):
             flipped = bytearray(proof[i])
             flipped[bit // 8] ^= 1 << (bit % 8)
-            out.append(proof[:i] + [bytes(flipped)] + proof[i + 1:])
+            out.append(proof[:i] + [bytes(flipped)] + proof[i + 1 :])
     for i, j in itertools.combinations(range(len(proof)), 2):
         if proof[i] != proof[j]:
             swapped = list(proof)
@@ -176,6 +190,7 @@ def test_malformed_proof_elements_raise_proof_error() -> None:
 
 
 # --- agreement with the naive implementation on larger trees -----------------------------------------------
+
 
 def _leaves(n: int) -> list[bytes]:
     return [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(n)]

@@ -46,20 +46,16 @@ def canonical_decimal(value: Decimal) -> Decimal | int:
     """The canonical value of a decimal number: an int when integral, else a Decimal with no trailing zeros."""
     if not value.is_finite():
         raise EncodingError(f"numbers must be finite, found {value}")
-    sign, digits, exponent = value.as_tuple()
+    _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     # Bound the work before normalising: 1e999999 must not become a million-digit integer.
     if len(digits) + abs(exponent) > _MAX_DECIMAL_DIGITS + 20 and value != 0:
-        raise EncodingError(
-            f"numbers must have at most {_MAX_DECIMAL_DIGITS} significant digits, found {value}"
-        )
+        raise EncodingError(f"numbers must have at most {_MAX_DECIMAL_DIGITS} significant digits, found {value}")
     if value == value.to_integral_value():
         return _check_int(int(value))
     normal = value.normalize()
     if len(normal.as_tuple().digits) > _MAX_DECIMAL_DIGITS:
-        raise EncodingError(
-            f"numbers must have at most {_MAX_DECIMAL_DIGITS} significant digits, found {value}"
-        )
+        raise EncodingError(f"numbers must have at most {_MAX_DECIMAL_DIGITS} significant digits, found {value}")
     return normal
 
 
@@ -78,7 +74,7 @@ def _nfc(text: str, where: str) -> str:
         raise EncodingError(f"{where}: text is not valid Unicode") from e
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     """Raised on the fast path, which builds no messages; the slow path then says where and why."""
 
 
@@ -89,27 +85,27 @@ def _fast(value: Any, depth: int) -> Any:
         return value if value.isascii() else unicodedata.normalize("NFC", value)
     if t is dict:
         if depth >= MAX_DEPTH:
-            raise _Refused
+            raise _RefusedError
         keys = list(value)
         for k in keys:
             if type(k) is not str or not k.isascii():
-                raise _Refused  # the slow path handles non-ASCII keys and reports bad ones
+                raise _RefusedError  # the slow path handles non-ASCII keys and reports bad ones
         d = depth + 1
         return {k: _fast(value[k], d) for k in sorted(keys)}
     if t is int:
         if _INT_MIN <= value <= _INT_MAX:
             return value
-        raise _Refused
+        raise _RefusedError
     if t is list or t is tuple:
         if depth >= MAX_DEPTH:
-            raise _Refused
+            raise _RefusedError
         d = depth + 1
         return [_fast(v, d) for v in value]
     if t is bool or value is None or t is bytes:
         return value
     if t is Decimal:
         return canonical_decimal(value)
-    raise _Refused
+    raise _RefusedError
 
 
 def _canonical(value: Any, where: str, depth: int) -> Any:
@@ -149,7 +145,7 @@ def canonical(value: Any) -> Any:
     """``value`` in canonical shape (sorted maps, NFC text, canonical numbers), ready to pack."""
     try:
         return _fast(value, 0)
-    except _Refused:
+    except _RefusedError:
         return _canonical(value, "$", 0)
 
 
@@ -219,14 +215,10 @@ def decode_entry(data: bytes) -> tuple[int, int, bytes, str, Any]:
     """Read an entry's five fields, checking canonical form and field types."""
     value = decode(data, what="entry")
     if type(value) is not list or len(value) != 5:
-        raise EncodingError(
-            f"an entry is an array of 5 fields, found {type(value).__name__} of {_length(value)}"
-        )
+        raise EncodingError(f"an entry is an array of 5 fields, found {type(value).__name__} of {_length(value)}")
     version, index, prev, kind, body = value
     if type(version) is not int or type(index) is not int or type(prev) is not bytes or type(kind) is not str:
-        raise EncodingError(
-            "an entry's fields are [int version, int index, bin previous hash, str kind, body]"
-        )
+        raise EncodingError("an entry's fields are [int version, int index, bin previous hash, str kind, body]")
     return version, index, prev, kind, body
 
 

@@ -84,7 +84,7 @@ _MAX_LIST = 100_000
 
 _CODE_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-_FREE_OBJECTS = ("ilmd", "tc:kde", "errorDeclaration", "certificationInfo", "persistentDisposition")
+_FREE_OBJECTS = ("ilmd", "tc:kde", "errorDeclaration", "persistentDisposition")
 _KNOWN = frozenset(
     {
         "type",
@@ -104,6 +104,7 @@ _KNOWN = frozenset(
         "destinationList",
         "sensorElementList",
         "tc:product",
+        "certificationInfo",
         *_CODE_LISTS,
         *_QUANTITY_LISTS,
         *_FREE_OBJECTS,
@@ -148,7 +149,8 @@ def parse_time(text: object, where: str) -> int:
         moment = datetime.fromisoformat(text)
     except ValueError as e:
         raise ValidationError(
-            f"{where}: {text!r} is not a real date and time ({e})", [(where, f"not a real date-time: {text!r}")]
+            f"{where}: {text!r} is not a real date and time ({e})",
+            [(where, f"not a real date-time: {text!r}")],
         ) from e
     return (moment - _EPOCH) // _MICRO
 
@@ -159,7 +161,9 @@ def format_time(micros: int, offset: str = "+00:00") -> str:
     hours, minutes = int(offset[1:3]), int(offset[4:6])
     tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
     moment = (_EPOCH + timedelta(microseconds=micros)).astimezone(tz)
-    spec = "seconds" if moment.microsecond == 0 else "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds"
+    spec = (
+        "seconds" if moment.microsecond == 0 else "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds"
+    )
     text = moment.isoformat(timespec=spec)
     return text[:-6] + "Z" if offset in ("+00:00", "Z") else text
 
@@ -380,10 +384,14 @@ def _sensors(value: object, path: str, problems: _Problems) -> Any:
     return _free(items, path, problems)
 
 
+def _one_of(value: object, allowed: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
 def _normalise(d: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
     out: dict[str, Any] = {}
     event_type = d.get("type")
-    if event_type not in EVENT_TYPES:
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         problems.add("$.type", f"expected one of {sorted(EVENT_TYPES)}, found {event_type!r}")
     else:
         out["type"] = event_type
@@ -393,7 +401,7 @@ def _normalise(d: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
         if event_type == "TransformationEvent":
             if "action" in d:
                 problems.add("$.action", "a TransformationEvent has no action")
-        elif d.get("action") not in ACTIONS:
+        elif not _one_of(d.get("action"), ACTIONS):
             problems.add("$.action", f"expected one of {sorted(ACTIONS)}, found {d.get('action')!r}")
         else:
             out["action"] = d["action"]
@@ -418,7 +426,7 @@ def _normalise(d: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
         except ValidationError as e:
             problems.items.extend(e.problems)
     product = d.get("tc:product")
-    if product not in PRODUCTS:
+    if not _one_of(product, PRODUCTS):
         problems.add("$.tc:product", f"expected one of {sorted(PRODUCTS)}, found {product!r}")
     else:
         out["tc:product"] = product
@@ -456,6 +464,8 @@ def _normalise(d: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
     for key in _FREE_OBJECTS:
         if key in d and _object(d[key], f"$.{key}", problems) is not None:
             out[key] = _free(d[key], f"$.{key}", problems)
+    if "certificationInfo" in d:  # a URI or a list of them in EPCIS 2.0
+        out["certificationInfo"] = _free(d["certificationInfo"], "$.certificationInfo", problems)
     for key in d:
         if isinstance(key, str) and key not in _KNOWN and ":" in key and not key.startswith("tc:"):
             out[encoding.canonical(key)] = _free(d[key], f"$.{key}", problems)

@@ -61,7 +61,14 @@ def batch_message(origin: str, first: int, count: int, batch_root: bytes) -> byt
     taken for a checkpoint or any other note signed by the same key; the origin binds it to one ledger.
     """
     return b"".join(
-        [_BATCH_DOMAIN, origin.encode(), b"\n", first.to_bytes(8, "big"), count.to_bytes(8, "big"), batch_root]
+        [
+            _BATCH_DOMAIN,
+            origin.encode(),
+            b"\n",
+            first.to_bytes(8, "big"),
+            count.to_bytes(8, "big"),
+            batch_root,
+        ]
     )
 
 
@@ -271,7 +278,7 @@ class Ledger:
 
     def keys(self) -> list[_KeyInfo]:
         """Every key ever registered, in registration order, with the index where it was revoked if it was."""
-        return [_KeyInfo(*row) for row in self._store.keys()]
+        return [_KeyInfo(*row) for row in self._store.key_rows()]
 
     def _signer(self, key: SigningKey, operator: bool) -> _KeyInfo:
         for info in self.keys():
@@ -515,4 +522,3 @@ def _validate_all(events: Iterable[Event | Mapping[str, Any]]) -> list[Event]:
     if problems:
         raise ValidationError(f"batch rejected, nothing written; {first_message}", problems)
     return out
-

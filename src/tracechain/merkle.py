@@ -211,7 +211,7 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     _check_hashes("proof", proof)
     if not 0 <= old_size <= new_size:
         raise ProofError(f"consistency needs 0 ≤ old size ≤ new size, found {old_size} and {new_size}")
-    if old_size == 0 or old_size == new_size:
+    if old_size in (0, new_size):
         if proof:
             raise ProofError(f"a consistency proof from size {old_size} to {new_size} must be empty")
         expected = EMPTY_ROOT if old_size == 0 else new_root

@@ -80,8 +80,8 @@ class Store:
         db = sqlite_utils.Database(self.conn)
         with self.write():
             self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db["meta"].create({"key": str, "value": str}, pk="key")
-            db["entries"].create({"idx": int, "data": bytes}, pk="idx", not_null={"data"})
+            db.table("meta").create({"key": str, "value": str}, pk="key")
+            db.table("entries").create({"idx": int, "data": bytes}, pk="idx", not_null={"data"})
             self.conn.execute(
                 "CREATE TABLE tiles (level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,"
                 " PRIMARY KEY (level, idx)) WITHOUT ROWID"
@@ -89,12 +89,12 @@ class Store:
             self.conn.execute(
                 "CREATE TABLE items (code TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (code, idx)) WITHOUT ROWID"
             )
-            db["keys"].create(
+            db.table("keys").create(
                 {"public": bytes, "name": str, "actor": str, "role": str, "registered": int, "revoked": int},
                 pk="public",
                 not_null={"name", "actor", "role", "registered"},
             )
-            db["checkpoints"].create({"size": int, "note": str}, pk="size", not_null={"note"})
+            db.table("checkpoints").create({"size": int, "note": str}, pk="size", not_null={"note"})
             self.conn.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
 
     def _check_format(self) -> None:
@@ -177,16 +177,21 @@ class Store:
         return int(self._query("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0][0])
 
     def entry(self, index: int) -> bytes | None:
-        rows = self._query("SELECT data FROM entries WHERE idx = ?", (index,))
+        rows = self._query("SELECT CAST(data AS BLOB) FROM entries WHERE idx = ?", (index,))
         return bytes(rows[0][0]) if rows else None
 
     def iter_entries(self, start: int = 0, end: int | None = None, chunk: int = 4096) -> Iterator[tuple[int, Any]]:
-        """(index, data) in index order from ``start``, read in chunks so memory stays flat."""
+        """(index, data) in index order from ``start``, read in chunks so memory stays flat.
+
+        Values are read as BLOBs whatever their stored type, so an entry tampered into TEXT or a number is
+        reported at its index by the byte checks instead of failing the read.
+        """
         stop = (1 << 63) - 1 if end is None else end
         pos = start
         while pos < stop:
             rows = self._query(
-                "SELECT idx, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?", (pos, stop, chunk)
+                "SELECT idx, CAST(data AS BLOB) FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?",
+                (pos, stop, chunk),
             )
             yield from rows
             if len(rows) < chunk:
@@ -194,7 +199,7 @@ class Store:
             pos = rows[-1][0] + 1
 
     def tile(self, level: int, index: int) -> bytes | None:
-        rows = self._query("SELECT hashes FROM tiles WHERE level = ? AND idx = ?", (level, index))
+        rows = self._query("SELECT CAST(hashes AS BLOB) FROM tiles WHERE level = ? AND idx = ?", (level, index))
         return bytes(rows[0][0]) if rows else None
 
     def iter_tiles(self, level: int) -> Iterator[tuple[int, Any]]:
@@ -202,7 +207,8 @@ class Store:
         pos = 0
         while True:
             rows = self._query(
-                "SELECT idx, hashes FROM tiles WHERE level = ? AND idx >= ? ORDER BY idx LIMIT 256", (level, pos)
+                "SELECT idx, CAST(hashes AS BLOB) FROM tiles WHERE level = ? AND idx >= ? ORDER BY idx LIMIT 256",
+                (level, pos),
             )
             yield from rows
             if len(rows) < 256:
@@ -218,7 +224,7 @@ class Store:
     def item_count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM items")[0][0])
 
-    def keys(self) -> list[KeyRow]:
+    def key_rows(self) -> list[KeyRow]:
         rows = self._query("SELECT public, name, actor, role, registered, revoked FROM keys ORDER BY registered")
         return [(bytes(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 

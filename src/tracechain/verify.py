@@ -21,7 +21,7 @@ A damaged file gives problems in the report, never an exception other than trace
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,7 +270,7 @@ class _Verifier:
             if index != expected:
                 self.problem(expected, f"entries {expected}..{index - 1} are missing (next stored is {index})")
                 return
-            data = bytes(raw)
+            data = bytes(raw) if raw is not None else b""
             leaf = merkle.leaf_hash(data)
             try:
                 entry = Entry.from_bytes(data, expected_index=index)
@@ -418,7 +418,7 @@ class _Verifier:
         stored_items = self.store.item_count()
         if stored_items != self.item_rows:
             self.problem(None, f"item index has {stored_items} rows, the events name {self.item_rows} codes")
-        stored_keys = {row[0]: row for row in self.store.keys()}
+        stored_keys = {row[0]: row for row in self.store.key_rows()}
         for public, key in self.keys.items():
             row = stored_keys.pop(public, None)
             if row is None or row[1:] != (key.name, key.actor, key.role, key.registered, key.revoked):
@@ -433,23 +433,29 @@ class _TileComparer:
     def __init__(self, store: Store, verifier: _Verifier) -> None:
         self.store = store
         self.verifier = verifier
-        self.levels: dict[int, Iterator[tuple[int, Any]]] = {}
+        self.reported: list[tuple[int, int]] = []
         self.seen = 0
 
     def compare(self, level: int, index: int, blob: bytes) -> None:
         self.seen += 1
         stored = self.store.tile(level, index)
-        if stored is None or bytes(stored) != blob:
-            first_leaf = index * TILE_WIDTH ** (level + 1)
-            width = TILE_WIDTH**level
-            bad = first_leaf
-            if stored is not None:
-                stored_b = bytes(stored)
-                for i in range(0, len(blob), 32):
-                    if stored_b[i : i + 32] != blob[i : i + 32]:
-                        bad = first_leaf + (i // 32) * width
-                        break
-            self.verifier.problem(bad, f"stored tile {level}/{index} does not match the entries")
+        if stored is not None and bytes(stored) == blob:
+            return
+        width = TILE_WIDTH**level
+        first_leaf = index * TILE_WIDTH * width
+        stored_b = bytes(stored) if stored is not None else b""
+        for i in range(0, len(blob), 32):
+            if stored_b[i : i + 32] != blob[i : i + 32]:
+                start = first_leaf + (i // 32) * width
+                break
+        else:
+            start = first_leaf + len(blob) // 32 * width
+        # A hash higher up that differs only because a leaf below it does says nothing new: report each
+        # damaged range once, at the most precise level, which is compared first.
+        if any(a < start + width and start < b for a, b in self.reported):
+            return
+        self.reported.append((start, start + width))
+        self.verifier.problem(start, f"stored tile {level}/{index} does not match the entries")
 
     def finish(self, edge: TileEdge) -> None:
         stored = self.store.tile_count()
@@ -472,4 +478,3 @@ def _verify_signatures(batches: list[_Batch], workers: int | None) -> list[bool]
     chunks = [items[i : i + _SIGNATURE_CHUNK] for i in range(0, len(items), _SIGNATURE_CHUNK)]
     with ProcessPoolExecutor(max_workers=cores) as pool:
         return [ok for chunk in pool.map(_verify_chunk, chunks) for ok in chunk]
-

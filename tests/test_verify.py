@@ -1,0 +1,127 @@
+"""Verification finds every kind of change and names the first bad entry."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import tracechain
+from tests.conftest import ACTOR_USCC, OPERATOR_USCC, ORIGIN, make_event
+from tracechain import Ledger, SigningKey
+from tracechain.errors import VerificationError
+
+
+@pytest.fixture
+def filled(ledger: Ledger, operator_key: SigningKey, actor_key: SigningKey) -> tuple[str, str]:
+    """A closed ledger of 3 batches and the checkpoint taken at its end."""
+    for start in (0, 100, 200):
+        ledger.append_many([make_event(i) for i in range(start, start + 100)], actor_key)
+    note = ledger.checkpoint(operator_key)
+    ledger.close()
+    return ledger.path, note
+
+
+def _sql(path: str, statement: str, *args: object) -> None:
+    con = sqlite3.connect(path)
+    con.execute(statement, args)
+    con.commit()
+    con.close()
+
+
+def test_an_intact_ledger_verifies_with_its_checkpoint(filled: tuple[str, str]) -> None:
+    path, note = filled
+    report = tracechain.verify(path, [note])
+    assert report.ok
+    assert bool(report)
+    assert report.first_bad_index is None
+    assert report.events == 300
+    assert report.signatures_checked == report.batches == 5
+    assert report.checkpoints_checked == 2  # the stored one and the held one
+    d = report.to_dict()
+    assert set(d) >= {"ok", "size", "root", "first_bad_index", "problems"}
+    assert d["root"] == Ledger.open(path).root().hex()
+
+
+def test_a_changed_event_byte_is_found_at_its_entry(filled: tuple[str, str]) -> None:
+    path, _ = filled
+    con = sqlite3.connect(path)
+    (data,) = con.execute("SELECT data FROM entries WHERE idx = 150").fetchone()
+    tampered = data.replace(b"U000145", b"U000999")
+    assert tampered != data
+    con.execute("UPDATE entries SET data = ? WHERE idx = 150", (tampered,))
+    con.commit()
+    con.close()
+    report = tracechain.verify(path)
+    assert not report.ok
+    assert report.first_bad_index == 150
+
+
+def test_a_deleted_entry_is_found(filled: tuple[str, str]) -> None:
+    path, _ = filled
+    _sql(path, "DELETE FROM entries WHERE idx = 42")
+    report = tracechain.verify(path)
+    assert report.first_bad_index == 42
+
+
+def test_truncation_fails_against_a_checkpoint_held_from_before(filled: tuple[str, str]) -> None:
+    path, note = filled
+    _sql(path, "DELETE FROM entries WHERE idx >= 200")
+    _sql(path, "DELETE FROM checkpoints")
+    report = tracechain.verify(path, [note])
+    assert not report.ok
+    assert any("truncated" in p.message for p in report.problems)
+
+
+def test_a_rebuilt_ledger_with_one_event_changed_fails_against_the_old_checkpoint(
+    filled: tuple[str, str], tmp_path: Path, operator_key: SigningKey, actor_key: SigningKey
+) -> None:
+    """An insider with the real keys re-creates everything, re-hashed and re-signed, with one event changed."""
+    _, note = filled
+    forged = str(tmp_path / "forged.db")
+    with Ledger.create(forged, ORIGIN, operator_key, OPERATOR_USCC) as led:
+        led.register(actor_key.verifier, ACTOR_USCC, operator_key)
+        for start in (0, 100, 200):
+            events = [make_event(i) for i in range(start, start + 100)]
+            if start == 100:
+                events[46]["tc:kde"] = {**events[46]["tc:kde"], "lot": "L-OTHER"}
+            led.append_many(events, actor_key)
+        led.checkpoint(operator_key)
+    assert tracechain.verify(forged).ok  # on its own the forgery is self-consistent
+    report = tracechain.verify(forged, [note])
+    assert not report.ok
+    assert any("rewritten" in p.message for p in report.problems)
+
+
+def test_check_raises_with_the_report(filled: tuple[str, str]) -> None:
+    path, _ = filled
+    _sql(path, "UPDATE tiles SET hashes = zeroblob(length(hashes)) WHERE level = 0 AND idx = 0")
+    with pytest.raises(VerificationError) as caught:
+        tracechain.check(path)
+    assert isinstance(caught.value.report, tracechain.VerifyReport)
+    assert caught.value.report.first_bad_index == 0
+
+
+def test_a_missing_seal_leaves_entries_unsigned(filled: tuple[str, str]) -> None:
+    path, _ = filled
+    size = Ledger.open(path).size
+    _sql(path, "DELETE FROM entries WHERE idx = ?", size - 1)
+    report = tracechain.verify(path)
+    assert any("not covered by a batch signature" in p.message for p in report.problems)
+
+
+def test_a_file_that_is_not_a_ledger_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00" * 4096)
+    report = tracechain.verify(junk)
+    assert not report.ok
+    assert report.first_bad_index == 0
+    assert "not a tracechain ledger" in report.problems[0].message or "damaged" in report.problems[0].message
+
+
+def test_progress_is_reported(filled: tuple[str, str]) -> None:
+    path, _ = filled
+    seen: list[tuple[int, int]] = []
+    tracechain.verify(path, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1][0] == seen[-1][1]
