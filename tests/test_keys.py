@@ -197,9 +197,7 @@ def test_verifier_from_public_computes_the_key_id() -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(
-    name=st.from_regex(r"[A-Za-z0-9./:_-]{1,40}", fullmatch=True), seed=st.binary(min_size=32, max_size=32)
-)
+@given(name=st.from_regex(r"[A-Za-z0-9./:_-]{1,40}", fullmatch=True), seed=st.binary(min_size=32, max_size=32))
 def test_verifier_string_round_trips(name: str, seed: bytes) -> None:
     key = SigningKey.from_seed(name, seed)
     parsed = VerifierKey.parse(key.verifier)
@@ -209,9 +207,7 @@ def test_verifier_string_round_trips(name: str, seed: bytes) -> None:
 
 def test_verifier_whose_base64_holds_a_plus_sign_round_trips() -> None:
     # '+' separates the parts, yet the base64 alphabet has it too; about half of all keys hit this.
-    key = next(
-        k for k in (SigningKey.from_seed("a", bytes([i]) * 32) for i in range(64)) if "+" in k.verifier[11:]
-    )
+    key = next(k for k in (SigningKey.from_seed("a", bytes([i]) * 32) for i in range(64)) if "+" in k.verifier[11:])
     assert VerifierKey.parse(key.verifier) == key.verifier_key
 
 
@@ -372,9 +368,7 @@ def test_save_into_a_missing_directory_is_a_key_file_error(tmp_path: Path, key: 
         key.save(tmp_path / "no" / "such" / "k", PASSWORD)
 
 
-@pytest.mark.parametrize(
-    "mode", [0o640, 0o644, 0o604, 0o660, 0o666, 0o602, 0o620, 0o610, 0o601, 0o700 | 0o007]
-)
+@pytest.mark.parametrize("mode", [0o640, 0o644, 0o604, 0o660, 0o666, 0o602, 0o620, 0o610, 0o601, 0o700 | 0o007])
 def test_load_refuses_a_file_open_to_group_or_others(saved: Path, mode: int) -> None:
     os.chmod(saved, mode)
     with pytest.raises(KeyFileError, match=f"{re.escape(str(saved))} has mode {mode:04o}"):
@@ -495,9 +489,7 @@ def test_a_key_that_is_not_ed25519_is_refused(tmp_path: Path) -> None:
         SigningKey.load(tmp_path / "ec", PASSWORD)
 
 
-def test_a_renamed_key_no_longer_matches_its_published_verifier(
-    saved: Path, key: SigningKey, tmp_path: Path
-) -> None:
+def test_a_renamed_key_no_longer_matches_its_published_verifier(saved: Path, key: SigningKey, tmp_path: Path) -> None:
     text = saved.read_text().replace("tracechain.example/log", "tracechain.example/other", 1)
     _write_0600(tmp_path / "renamed", text.encode())
     renamed = SigningKey.load(tmp_path / "renamed", PASSWORD)

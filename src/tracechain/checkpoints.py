@@ -37,8 +37,7 @@ def _check_origin(origin: object) -> None:
     except SignatureError as e:
         # The origin doubles as the log's key name, so it obeys the key name rules.
         raise CheckpointError(
-            "checkpoint origin must be non-empty, printable, with no spaces and no '+', "
-            f"found {_shorten(origin)}"
+            f"checkpoint origin must be non-empty, printable, with no spaces and no '+', found {_shorten(origin)}"
         ) from e
 
 
@@ -56,11 +55,7 @@ class Checkpoint:
 
     def __post_init__(self) -> None:
         _check_origin(self.origin)
-        if (
-            isinstance(self.size, bool)
-            or not isinstance(self.size, int)
-            or not 0 <= self.size <= MAX_TREE_SIZE
-        ):
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or not 0 <= self.size <= MAX_TREE_SIZE:
             raise CheckpointError(
                 f"checkpoint {self.origin}: size must be an integer from 0 to 2**63-1, found {self.size!r}"
             )
@@ -143,9 +138,7 @@ def parse_unverified(note: str) -> Checkpoint:
     return Checkpoint.from_text(text)
 
 
-def open_checkpoint(
-    note: str, verifiers: Iterable[str | VerifierKey], origin: str | None = None
-) -> Checkpoint:
+def open_checkpoint(note: str, verifiers: Iterable[str | VerifierKey], origin: str | None = None) -> Checkpoint:
     """Verify a signed checkpoint and return it.
 
     Steps: parse the note and checkpoint text; if ``origin`` is given, require the checkpoint to be of that
@@ -156,9 +149,7 @@ def open_checkpoint(
     """
     claimed = parse_unverified(note)
     if origin is not None and claimed.origin != origin:
-        raise CheckpointError(
-            f"checkpoint is of log {_shorten(claimed.origin)}, expected log {_shorten(origin)}"
-        )
+        raise CheckpointError(f"checkpoint is of log {_shorten(claimed.origin)}, expected log {_shorten(origin)}")
     _text, signers = open_note_with_signers(note, verifiers)
     if not any(signer.name == claimed.origin for signer in signers):
         names = ", ".join(repr(signer.name) for signer in signers)

@@ -62,9 +62,7 @@ _SIGNATURE_SIZE = 64
 _KEY_ID_SIZE = 4
 
 _NAME_LINE_PREFIX = "tracechain-key-name: "
-_KDF_LINE = re.compile(
-    r"tracechain-key-kdf: scrypt ln=(\d{1,2}) r=(\d{1,2}) p=(\d{1,2}) salt=([A-Za-z0-9+/]{22}==)\Z"
-)
+_KDF_LINE = re.compile(r"tracechain-key-kdf: scrypt ln=(\d{1,2}) r=(\d{1,2}) p=(\d{1,2}) salt=([A-Za-z0-9+/]{22}==)\Z")
 _SCRYPT_LN, _SCRYPT_R, _SCRYPT_P = 15, 8, 1
 _PEM_BEGIN = "-----BEGIN ENCRYPTED PRIVATE KEY-----"
 _PEM_END = "-----END ENCRYPTED PRIVATE KEY-----"
@@ -109,9 +107,7 @@ def validate_key_name(name: str) -> str:
         raise SignatureError(f"key name must be a non-empty string, found {name!r}")
     # isprintable() alone lets the ASCII space through; isspace() catches every Unicode space and line break.
     if "+" in name or not name.isprintable() or any(ch.isspace() for ch in name):
-        raise SignatureError(
-            f"key name must be printable with no whitespace and no '+', found {_shorten(name)}"
-        )
+        raise SignatureError(f"key name must be printable with no whitespace and no '+', found {_shorten(name)}")
     return name
 
 
@@ -196,9 +192,7 @@ class VerifierKey:
         except SignatureError as e:
             raise SignatureError(f"verifier key {_shorten(text)}: {e}") from e
         if not _HEX_KEY_ID.fullmatch(id_hex):
-            raise SignatureError(
-                f"verifier key {name!r}: key ID must be 8 hex digits, found {_shorten(id_hex)}"
-            )
+            raise SignatureError(f"verifier key {name!r}: key ID must be 8 hex digits, found {_shorten(id_hex)}")
         raw = _b64decode_canonical(key_b64)
         if raw is None:
             raise SignatureError(
@@ -206,13 +200,10 @@ class VerifierKey:
             )
         if len(raw) != 1 + _PUBLIC_KEY_SIZE:
             raise SignatureError(
-                f"verifier key {name!r}: expected 33 bytes (type byte and Ed25519 public key), "
-                f"found {len(raw)}"
+                f"verifier key {name!r}: expected 33 bytes (type byte and Ed25519 public key), found {len(raw)}"
             )
         if raw[0] != ED25519_TYPE:
-            raise SignatureError(
-                f"verifier key {name!r}: expected key type 0x01 (Ed25519), found 0x{raw[0]:02x}"
-            )
+            raise SignatureError(f"verifier key {name!r}: expected key type 0x01 (Ed25519), found 0x{raw[0]:02x}")
         return cls(name, bytes.fromhex(id_hex), raw[1:])
 
     def __str__(self) -> str:
@@ -240,9 +231,7 @@ def _password_bytes(password: str | bytes, path: str) -> bytes:
                 f"password for key file {path} is not encodable as UTF-8 (at character {e.start})"
             ) from e
     if not isinstance(password, bytes):
-        raise KeyFileError(
-            f"password for key file {path} must be str or bytes, found {type(password).__name__}"
-        )
+        raise KeyFileError(f"password for key file {path} must be str or bytes, found {type(password).__name__}")
     if not password:
         raise KeyFileError(f"an empty password is refused for key file {path}")
     return password
@@ -262,9 +251,7 @@ class SigningKey:
         if not isinstance(private, Ed25519PrivateKey):
             raise SignatureError(f"signing key {name!r} must be an Ed25519 private key")
         self._private = private
-        self._public = private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        self._public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self._key_id = key_id(name, self._public)
 
     @classmethod
@@ -278,9 +265,7 @@ class SigningKey:
         """The key whose RFC 8032 private seed is the 32-byte ``seed``; for fixed test vectors."""
         validate_key_name(name)
         if not isinstance(seed, bytes) or len(seed) != 32:
-            raise SignatureError(
-                f"signing key {name!r}: seed must be 32 bytes, found {_describe_length(seed)}"
-            )
+            raise SignatureError(f"signing key {name!r}: seed must be 32 bytes, found {_describe_length(seed)}")
         return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
 
     @property
@@ -368,9 +353,7 @@ class SigningKey:
         first, sep, rest = text.partition("\n")
         if not sep or not first.startswith(_NAME_LINE_PREFIX):
             expected = _NAME_LINE_PREFIX + "<name>"
-            raise KeyFileError(
-                f"key file {where}: expected a first line {expected!r}, found {_shorten(first)}"
-            )
+            raise KeyFileError(f"key file {where}: expected a first line {expected!r}, found {_shorten(first)}")
         name = first.removeprefix(_NAME_LINE_PREFIX)
         try:
             validate_key_name(name)
@@ -391,15 +374,11 @@ class SigningKey:
         try:
             private = serialization.load_pem_private_key(pem.encode("ascii"), password=secret)
         except ValueError as e:
-            raise KeyFileError(
-                f"wrong password for key file {where} (or its encrypted key is damaged)"
-            ) from e
+            raise KeyFileError(f"wrong password for key file {where} (or its encrypted key is damaged)") from e
         except (TypeError, UnsupportedAlgorithm) as e:
             raise KeyFileError(f"key file {where}: cannot read the encrypted key: {e}") from e
         if not isinstance(private, Ed25519PrivateKey):
-            raise KeyFileError(
-                f"key file {where}: expected an Ed25519 private key, found {type(private).__name__}"
-            )
+            raise KeyFileError(f"key file {where}: expected an Ed25519 private key, found {type(private).__name__}")
         return cls(name, private)
 
 
@@ -427,9 +406,7 @@ def _read_key_file(where: str) -> str:
             chunks.append(chunk)
             total += len(chunk)
             if total > _MAX_KEY_FILE_SIZE:
-                raise KeyFileError(
-                    f"key file {where} is larger than {_MAX_KEY_FILE_SIZE} bytes; not a key file"
-                )
+                raise KeyFileError(f"key file {where} is larger than {_MAX_KEY_FILE_SIZE} bytes; not a key file")
     except OSError as e:
         raise KeyFileError(f"cannot read key file {where}: {e.strerror}") from e
     finally:
@@ -454,14 +431,10 @@ def _check_pem_block(rest: str, where: str) -> str:
     if lines[0] == _PLAIN_PEM_BEGIN:
         raise KeyFileError(f"key file {where} holds an unencrypted private key; refusing it")
     if lines[0] != _PEM_BEGIN:
-        raise KeyFileError(
-            f"key file {where}: expected line 3 to be {_PEM_BEGIN!r}, found {_shorten(lines[0])}"
-        )
+        raise KeyFileError(f"key file {where}: expected line 3 to be {_PEM_BEGIN!r}, found {_shorten(lines[0])}")
     if len(lines) < 3 or lines[-1] != _PEM_END:
         found = lines[-1] if len(lines) > 1 else ""
-        raise KeyFileError(
-            f"key file {where}: expected a last line {_PEM_END!r}, found {_shorten(found)} (truncated?)"
-        )
+        raise KeyFileError(f"key file {where}: expected a last line {_PEM_END!r}, found {_shorten(found)} (truncated?)")
     body = "".join(lines[1:-1])
     try:
         base64.b64decode(body, validate=True)

@@ -80,8 +80,7 @@ def _check_text(text: str) -> None:
     if bad is not None:
         line_no = text.count("\n", 0, bad.start()) + 1
         raise SignatureError(
-            f"note text line {line_no}: control character U+{ord(bad.group()):04X} is not allowed "
-            "(only newline is)"
+            f"note text line {line_no}: control character U+{ord(bad.group()):04X} is not allowed (only newline is)"
         )
 
 
@@ -95,14 +94,11 @@ def _check_size(note: str) -> None:
 def _parse_signature_line(line: str, line_no: int) -> NoteSignature:
     expected = "'— <key name> <base64(key ID || signature)>'"
     if not line.startswith(_SIGNATURE_PREFIX):
-        raise SignatureError(
-            f"note line {line_no}: expected a signature line {expected}, found {_shorten(line)}"
-        )
+        raise SignatureError(f"note line {line_no}: expected a signature line {expected}, found {_shorten(line)}")
     name, space, encoded = line[len(_SIGNATURE_PREFIX) :].partition(" ")
     if not space:
         raise SignatureError(
-            f"note line {line_no}: expected a key name and a signature separated by one space, "
-            f"found {_shorten(line)}"
+            f"note line {line_no}: expected a key name and a signature separated by one space, found {_shorten(line)}"
         )
     try:
         validate_key_name(name)
@@ -176,9 +172,7 @@ def add_signature(note: str, key: SigningKey) -> str:
     if any(s.name == key.name and s.key_id == key.key_id for s in signatures):
         raise SignatureError(f"note is already signed by key {key.name!r} ({key.key_id.hex()})")
     if len(signatures) >= MAX_SIGNATURES:
-        raise SignatureError(
-            f"note already has {len(signatures)} signatures; at most {MAX_SIGNATURES} allowed"
-        )
+        raise SignatureError(f"note already has {len(signatures)} signatures; at most {MAX_SIGNATURES} allowed")
     cosigned = note + _signature_line(text, key)
     _check_size(cosigned)
     return cosigned
@@ -206,9 +200,7 @@ def _index_verifiers(verifiers: Iterable[str | VerifierKey]) -> dict[tuple[str, 
     return known
 
 
-def open_note_with_signers(
-    note: str, verifiers: Iterable[str | VerifierKey]
-) -> tuple[str, tuple[VerifierKey, ...]]:
+def open_note_with_signers(note: str, verifiers: Iterable[str | VerifierKey]) -> tuple[str, tuple[VerifierKey, ...]]:
     """Like :func:`open_note`, and also return the known keys whose signatures verified, in note order."""
     known = _index_verifiers(verifiers)
     text, signatures = parse_note(note)
@@ -220,8 +212,7 @@ def open_note_with_signers(
             continue
         if not verifier.verify(message, signature.signature):
             raise SignatureError(
-                f"signature by known key {verifier.name!r} ({verifier.key_id.hex()}) does not verify "
-                "over the note text"
+                f"signature by known key {verifier.name!r} ({verifier.key_id.hex()}) does not verify over the note text"
             )
         if verifier not in signers:
             signers.append(verifier)
