@@ -12,9 +12,9 @@ from typing import Any, TextIO
 import click
 
 import tracechain
-from tracechain import Ledger, SigningKey
+from tracechain import Ledger, SigningKey, profiles
 from tracechain.errors import ValidationError
-from tracechain.events import Event, parse_json, to_json
+from tracechain.events import PRODUCTS, Event, parse_json, to_json
 
 PASSWORD_ENV = "TRACECHAIN_PASSWORD"
 APPEND_BATCH = 10_000
@@ -277,6 +277,71 @@ def _describe(entry: tracechain.Entry) -> str:
         f"{entry.index:>8}  {d.get('eventTime')}  {d.get('type')} {d.get('bizStep', '-')}/"
         f"{d.get('disposition', '-')}  {d.get('tc:product')}  {', '.join(event.item_codes())[:100]}"
     )
+
+
+@cli.command()
+@click.argument("events", default="-", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--product", type=click.Choice(sorted(PRODUCTS)), help="Product for events that do not name one.")
+@click.option("--json", "as_json", is_flag=True, help='Print one JSON object: {"ok", "events", "invalid", "problems"}.')
+def validate(events: str, product: str | None, as_json: bool) -> int:
+    """Check every event in EVENTS (JSON Lines) against the envelope and its product profile; writes nothing.
+
+    Exits 1 if any event is invalid, listing each problem with its line number and JSON path.
+    """
+    name = "standard input" if events == "-" else events
+    problems: list[dict[str, Any]] = []
+    count = invalid = 0
+    with click.open_file(events, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            count += 1
+            try:
+                value = parse_json(line, source=f"{name} line {number}")
+                if (
+                    product is not None
+                    and isinstance(value, dict)
+                    and value.setdefault("tc:product", product) != product
+                ):
+                    raise ValidationError(
+                        f"tc:product is {value['tc:product']!r} but --product is {product!r}",
+                        [("$.tc:product", f"expected {product!r}, found {value['tc:product']!r}")],
+                    )
+                Event.from_dict(value)
+            except ValidationError as e:
+                invalid += 1
+                problems += [{"line": number, "path": path, "message": text} for path, text in e.problems]
+    if as_json:
+        _emit({"ok": not invalid, "events": count, "invalid": invalid, "problems": problems})
+    elif invalid:
+        click.echo(f"{invalid} of {count} events invalid:", err=True)
+        for p in problems:
+            click.echo(f"  line {p['line']}: {p['path']}: {p['message']}", err=True)
+    else:
+        click.echo(f"ok: {count} events valid")
+    return 1 if invalid else 0
+
+
+@cli.group()
+def schema() -> None:
+    """The JSON Schemas events are checked against (draft 2020-12, language-neutral)."""
+
+
+@schema.command("list")
+def schema_list() -> None:
+    """List the schemas: the envelope and one profile per product."""
+    for name in profiles.schema_names():
+        doc = profiles.load_schema(name)
+        click.echo(f"{name:<28} {doc.get('title', '')}")
+
+
+@schema.command("show")
+@click.argument("name")
+def schema_show(name: str) -> None:
+    """Print the schema NAME (as listed by `tracechain schema list`)."""
+    if name not in profiles.schema_names():
+        raise click.UsageError(f"no schema {name!r}; try: tracechain schema list")
+    _emit(profiles.load_schema(name))
 
 
 @cli.command()

@@ -194,6 +194,8 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
     for name, command in cli.commands.items():
         assert command.help, name
         assert f"tracechain {name}" in readme, f"README does not show `tracechain {name}`"
+        for sub in getattr(command, "commands", {}):
+            assert f"tracechain {name} {sub}" in readme, f"README does not show `tracechain {name} {sub}`"
 
 
 def test_the_console_script_runs_in_a_real_process(setup: dict[str, Path]) -> None:
@@ -225,3 +227,42 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert code == 2
     assert "not an earlier demo folder" in err
     assert (keep / "thesis.txt").exists()
+
+
+def test_validate_lists_every_problem_with_line_numbers(tmp_path: Path) -> None:
+    good = make_event(1)
+    bad = make_event(2, eventTime="2026-02-30T08:00:00+08:00")
+    del bad["tc:kde"]["lot"]
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps(good, ensure_ascii=False) + "\n\n" + json.dumps(bad, ensure_ascii=False) + "\n")
+    code, out, _ = run("validate", str(path), "--json")
+    result = json.loads(out)
+    assert code == 1
+    assert (result["ok"], result["events"], result["invalid"]) == (False, 2, 1)
+    assert {(p["line"], p["path"]) for p in result["problems"]} == {(3, "$.eventTime"), (3, "$.tc:kde.lot")}
+    assert any("批号" in p["message"] for p in result["problems"])  # the field's Chinese title
+    path.write_text(json.dumps(good, ensure_ascii=False) + "\n")
+    assert run("validate", str(path))[0] == 0
+
+
+def test_validate_product_option_fills_in_or_contradicts(tmp_path: Path) -> None:
+    event = make_event(1)
+    del event["tc:product"]
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps(event, ensure_ascii=False) + "\n")
+    assert run("validate", str(path))[0] == 1
+    assert run("validate", str(path), "--product", "food")[0] == 0
+    path.write_text(json.dumps(make_event(1), ensure_ascii=False) + "\n")
+    code, _, err = run("validate", str(path), "--product", "salt")
+    assert code == 1
+    assert "expected 'salt', found 'food'" in err
+
+
+def test_schema_list_and_show() -> None:
+    code, out, _ = run("schema", "list")
+    names = [line.split()[0] for line in out.splitlines()]
+    assert code == 0
+    assert {"event.schema", "profile-infant_formula", "profile-vet_drug"} <= set(names)
+    code, out, _ = run("schema", "show", "profile-salt")
+    assert code == 0 and json.loads(out)["$schema"].endswith("2020-12/schema")
+    assert run("schema", "show", "nope")[0] == 2

@@ -15,6 +15,7 @@ for each value. This is the only module that imports msgpack.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -78,7 +79,7 @@ class _RefusedError(Exception):
     """Raised on the fast path, which builds no messages; the slow path then says where and why."""
 
 
-def _fast(value: Any, depth: int) -> Any:
+def _fast(value: Any, depth: int, floats: bool) -> Any:
     """The value with maps sorted, text NFC and numbers canonical: the shape msgpack then packs."""
     t = type(value)
     if t is str:
@@ -91,7 +92,7 @@ def _fast(value: Any, depth: int) -> Any:
             if type(k) is not str or not k.isascii():
                 raise _RefusedError  # the slow path handles non-ASCII keys and reports bad ones
         d = depth + 1
-        return {k: _fast(value[k], d) for k in sorted(keys)}
+        return {k: _fast(value[k], d, floats) for k in sorted(keys)}
     if t is int:
         if _INT_MIN <= value <= _INT_MAX:
             return value
@@ -100,15 +101,17 @@ def _fast(value: Any, depth: int) -> Any:
         if depth >= MAX_DEPTH:
             raise _RefusedError
         d = depth + 1
-        return [_fast(v, d) for v in value]
+        return [_fast(v, d, floats) for v in value]
     if t is bool or value is None or t is bytes:
         return value
     if t is Decimal:
         return canonical_decimal(value)
+    if t is float and floats and math.isfinite(value):
+        return canonical_decimal(Decimal(repr(value)))
     raise _RefusedError
 
 
-def _canonical(value: Any, where: str, depth: int) -> Any:
+def _canonical(value: Any, where: str, depth: int, floats: bool) -> Any:
     """As `_fast`, keeping the path so that a refusal says where it happened."""
     if depth > MAX_DEPTH:
         raise EncodingError(f"{where}: nesting deeper than {MAX_DEPTH} levels")
@@ -125,28 +128,34 @@ def _canonical(value: Any, where: str, depth: int) -> Any:
                 raise EncodingError(f"{where}: key {k!r} appears twice after Unicode normalisation")
             pairs[k] = value[key]
         # Code point order is UTF-8 byte order, so sorting the text sorts the encoded keys.
-        return {k: _canonical(pairs[k], f"{where}.{k}", depth + 1) for k in sorted(pairs)}
+        return {k: _canonical(pairs[k], f"{where}.{k}", depth + 1, floats) for k in sorted(pairs)}
     if t is bool or value is None or t is bytes:
         return value
     if t is int:
         return _check_int(value)
     if t is list or t is tuple:
-        return [_canonical(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+        return [_canonical(v, f"{where}[{i}]", depth + 1, floats) for i, v in enumerate(value)]
     if t is Decimal:
         return canonical_decimal(value)
     if t is float:
+        if floats:
+            raise EncodingError(f"{where}: numbers must be finite, found {value!r}")
         raise EncodingError(
             f"{where}: floats are not allowed in canonical form; write decimals as text, found {value!r}"
         )
     raise EncodingError(f"{where}: cannot encode a value of type {t.__name__}")
 
 
-def canonical(value: Any) -> Any:
-    """``value`` in canonical shape (sorted maps, NFC text, canonical numbers), ready to pack."""
+def canonical(value: Any, *, floats: bool = False) -> Any:
+    """``value`` in canonical shape (sorted maps, NFC text, canonical numbers), ready to pack.
+
+    With ``floats`` a finite float becomes the decimal its shortest repr spells (``0.1`` → 0.1 exactly), for
+    values that come from JSON parsed by others; otherwise a float is refused.
+    """
     try:
-        return _fast(value, 0)
+        return _fast(value, 0, floats)
     except _RefusedError:
-        return _canonical(value, "$", 0)
+        return _canonical(value, "$", 0, floats)
 
 
 def _default(value: Any) -> msgpack.ExtType:

@@ -14,7 +14,8 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -222,7 +223,7 @@ def _text(value: object, path: str, problems: _Problems) -> str | None:
         shown = f"{len(value)} characters" if isinstance(value, str) and value else repr(value)[:60]
         problems.add(path, f"expected non-empty text of at most {_MAX_TEXT} characters, found {shown}")
         return None
-    return encoding.canonical(value)  # type: ignore[no-any-return]
+    return _nfc(value)
 
 
 def _code(value: object, path: str, problems: _Problems) -> str | None:
@@ -283,26 +284,12 @@ def _number(value: object, path: str, problems: _Problems) -> int | Decimal | No
 
 
 def _free(value: object, path: str, problems: _Problems) -> Any:
-    """Any JSON value (KDEs, ilmd, sensor data): floats become exact decimals, then the canonical shape."""
+    """Any JSON value (KDEs, ilmd, sensor data) in canonical shape; floats become their exact shortest decimal."""
     try:
-        return encoding.canonical(_no_floats(value, path, 0))
+        return encoding.canonical(value, floats=True)
     except EncodingError as e:
         problems.add(path, str(e))
         return None
-
-
-def _no_floats(value: Any, path: str, depth: int) -> Any:
-    if depth > encoding.MAX_DEPTH:
-        raise EncodingError(f"{path}: nesting deeper than {encoding.MAX_DEPTH} levels")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise EncodingError(f"{path}: numbers must be finite, found {value!r}")
-        return Decimal(repr(value))
-    if isinstance(value, Mapping):
-        return {k: _no_floats(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_no_floats(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
-    return value
 
 
 def _quantities(value: object, path: str, problems: _Problems) -> list[dict[str, Any]] | None:
@@ -388,88 +375,115 @@ def _one_of(value: object, allowed: frozenset[str]) -> bool:
     return isinstance(value, str) and value in allowed
 
 
+Field = Callable[[Any, str, _Problems], Any]
+
+
+def _time_field(value: Any, path: str, problems: _Problems) -> int | None:
+    try:
+        return parse_time(value, path)
+    except ValidationError as e:
+        problems.items.extend(e.problems)
+        return None
+
+
+def _offset_field(value: Any, path: str, problems: _Problems) -> str | None:
+    if isinstance(value, str) and _OFFSET.match(value):
+        return value
+    problems.add(path, f"expected an offset such as +08:00, found {value!r}")
+    return None
+
+
+def _product_field(value: Any, path: str, problems: _Problems) -> str | None:
+    if _one_of(value, PRODUCTS):
+        return str(value)
+    problems.add(path, f"expected one of {sorted(PRODUCTS)}, found {value!r}")
+    return None
+
+
+def _code_list(value: Any, path: str, problems: _Problems) -> list[str | None] | None:
+    codes = _list(value, path, problems)
+    if codes is None:
+        return None
+    return [_code(c, f"{path}[{i}]", problems) for i, c in enumerate(codes)]
+
+
+def _free_object(value: Any, path: str, problems: _Problems) -> Any:
+    if _object(value, path, problems) is None:
+        return None
+    return _free(value, path, problems)
+
+
+def _links(value_key: str, kind: str) -> Field:
+    return lambda value, path, problems: _typed_links(value, path, value_key, kind, problems)
+
+
+def _cbv(kind: str) -> Field:
+    return lambda value, path, problems: _vocabulary(value, path, kind, problems)
+
+
+# One handler per field: the walk visits each key of the input once.
+_FIELDS: dict[str, Field] = {
+    "eventTime": _time_field,
+    "recordTime": _time_field,
+    "eventTimeZoneOffset": _offset_field,
+    "tc:product": _product_field,
+    "bizStep": _cbv("bizStep"),
+    "disposition": _cbv("disposition"),
+    "eventID": _text,
+    "transformationID": _text,
+    "parentID": _code,
+    **dict.fromkeys(_CODE_LISTS, _code_list),
+    **dict.fromkeys(_QUANTITY_LISTS, _quantities),
+    "readPoint": _location,
+    "bizLocation": _location,
+    "sourceList": _links("source", "sourceDest"),
+    "destinationList": _links("destination", "sourceDest"),
+    "bizTransactionList": _links("bizTransaction", "bizTransaction"),
+    "sensorElementList": _sensors,
+    **dict.fromkeys(_FREE_OBJECTS, _free_object),
+    "certificationInfo": _free,  # a URI or a list of them in EPCIS 2.0
+}
+_REQUIRED = ("eventTime", "eventTimeZoneOffset", "tc:product")
+
+
 def _normalise(d: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
     out: dict[str, Any] = {}
     event_type = d.get("type")
+    allowed: set[str] | frozenset[str] = _TYPE_SPECIFIC
     if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         problems.add("$.type", f"expected one of {sorted(EVENT_TYPES)}, found {event_type!r}")
     else:
         out["type"] = event_type
-        wrong = (_TYPE_SPECIFIC - _EVENT_FIELDS[event_type]) & set(d)
-        for key in sorted(wrong):
-            problems.add(f"$.{key}", f"not a field of {event_type}")
+        allowed = _EVENT_FIELDS[event_type]
+        action = d.get("action")
         if event_type == "TransformationEvent":
             if "action" in d:
                 problems.add("$.action", "a TransformationEvent has no action")
-        elif not _one_of(d.get("action"), ACTIONS):
-            problems.add("$.action", f"expected one of {sorted(ACTIONS)}, found {d.get('action')!r}")
+        elif _one_of(action, ACTIONS):
+            out["action"] = action
         else:
-            out["action"] = d["action"]
-    for key in d:
-        if key not in _KNOWN and not (isinstance(key, str) and ":" in key and not key.startswith("tc:")):
+            problems.add("$.action", f"expected one of {sorted(ACTIONS)}, found {action!r}")
+    for key, value in d.items():
+        handler = _FIELDS.get(key) if isinstance(key, str) else None
+        if handler is not None:
+            if key in _TYPE_SPECIFIC and key not in allowed:
+                problems.add(f"$.{key}", f"not a field of {event_type}")
+                continue
+            out[key] = handler(value, f"$.{key}", problems)
+        elif key in ("type", "action"):
+            continue
+        elif isinstance(key, str) and ":" in key and not key.startswith("tc:"):
+            out[_nfc(key)] = _free(value, f"$.{key}", problems)
+        else:
             problems.add(f"$.{key}", "not an EPCIS 2.0 event field nor a namespaced extension (prefix:name)")
-    if "eventTime" not in d:
-        problems.add("$.eventTime", "required")
-    else:
-        try:
-            out["eventTime"] = parse_time(d["eventTime"], "$.eventTime")
-        except ValidationError as e:
-            problems.items.extend(e.problems)
-    offset = d.get("eventTimeZoneOffset")
-    if not isinstance(offset, str) or not _OFFSET.match(offset):
-        problems.add("$.eventTimeZoneOffset", f"expected an offset such as +08:00, found {offset!r}")
-    else:
-        out["eventTimeZoneOffset"] = offset
-    if "recordTime" in d:
-        try:
-            out["recordTime"] = parse_time(d["recordTime"], "$.recordTime")
-        except ValidationError as e:
-            problems.items.extend(e.problems)
-    product = d.get("tc:product")
-    if not _one_of(product, PRODUCTS):
-        problems.add("$.tc:product", f"expected one of {sorted(PRODUCTS)}, found {product!r}")
-    else:
-        out["tc:product"] = product
-    for key in ("bizStep", "disposition"):
-        if key in d:
-            out[key] = _vocabulary(d[key], f"$.{key}", key, problems)
-    for key in ("eventID", "transformationID"):
-        if key in d:
-            out[key] = _text(d[key], f"$.{key}", problems)
-    if "parentID" in d:
-        out["parentID"] = _code(d["parentID"], "$.parentID", problems)
-    for key in _CODE_LISTS:
-        if key in d:
-            codes = _list(d[key], f"$.{key}", problems)
-            if codes is not None:
-                out[key] = [_code(c, f"$.{key}[{i}]", problems) for i, c in enumerate(codes)]
-    for key in _QUANTITY_LISTS:
-        if key in d:
-            out[key] = _quantities(d[key], f"$.{key}", problems)
-    for key in ("readPoint", "bizLocation"):
-        if key in d:
-            out[key] = _location(d[key], f"$.{key}", problems)
-    if "sourceList" in d:
-        out["sourceList"] = _typed_links(d["sourceList"], "$.sourceList", "source", "sourceDest", problems)
-    if "destinationList" in d:
-        out["destinationList"] = _typed_links(
-            d["destinationList"], "$.destinationList", "destination", "sourceDest", problems
-        )
-    if "bizTransactionList" in d:
-        out["bizTransactionList"] = _typed_links(
-            d["bizTransactionList"], "$.bizTransactionList", "bizTransaction", "bizTransaction", problems
-        )
-    if "sensorElementList" in d:
-        out["sensorElementList"] = _sensors(d["sensorElementList"], "$.sensorElementList", problems)
-    for key in _FREE_OBJECTS:
-        if key in d and _object(d[key], f"$.{key}", problems) is not None:
-            out[key] = _free(d[key], f"$.{key}", problems)
-    if "certificationInfo" in d:  # a URI or a list of them in EPCIS 2.0
-        out["certificationInfo"] = _free(d["certificationInfo"], "$.certificationInfo", problems)
-    for key in d:
-        if isinstance(key, str) and key not in _KNOWN and ":" in key and not key.startswith("tc:"):
-            out[encoding.canonical(key)] = _free(d[key], f"$.{key}", problems)
+    for key in _REQUIRED:
+        if key not in d:
+            problems.add(f"$.{key}", "required")
     return dict(sorted(out.items()))
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,10 +508,12 @@ class Event:
             raise ValidationError(f"an event is a JSON object, found {type(d).__name__}")
         problems = _Problems()
         data = _normalise(d, problems)
-        if check_profile and not problems.items:
+        if check_profile:
             from tracechain import profiles  # imported late: profiles loads schemas
 
-            problems.items.extend(profiles.problems(d))
+            # The profile sees the event as sent; a field the envelope already faulted is reported once.
+            seen = {path for path, _ in problems.items}
+            problems.items.extend(p for p in profiles.problems(d) if p[0] not in seen)
         if problems.items:
             first_path, first = problems.items[0]
             more = f" (and {len(problems.items) - 1} more)" if len(problems.items) > 1 else ""
