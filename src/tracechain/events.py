@@ -10,6 +10,7 @@ profiles (`tracechain.profiles`) check the product's key data elements on top of
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -513,7 +514,8 @@ class Event:
 
             # The profile sees the event as sent; a field the envelope already faulted is reported once.
             seen = {path for path, _ in problems.items}
-            problems.items.extend(p for p in profiles.problems(d) if p[0] not in seen)
+            found = profiles.problems(d, envelope_checked=not seen)
+            problems.items.extend(p for p in found if p[0] not in seen)
         if problems.items:
             first_path, first = problems.items[0]
             more = f" (and {len(problems.items) - 1} more)" if len(problems.items) > 1 else ""
@@ -546,7 +548,10 @@ class Event:
 
     def item_codes(self) -> Iterator[str]:
         """Every item code the event names (EPCs, parent IDs, quantity classes), each once, canonical."""
-        return iter(item_codes(self.data))
+        try:
+            return iter(item_codes(self.data))
+        except (KeyError, TypeError, AttributeError) as e:  # a damaged stored event; verify reports where
+            raise EncodingError(f"the event does not have the shape of a validated event ({e!r})") from e
 
     def to_dict(self) -> dict[str, Any]:
         """The event in EPCIS 2.0 JSON form (times as RFC 3339 text at the event's own offset)."""
@@ -554,7 +559,9 @@ class Event:
         offset = str(out.get("eventTimeZoneOffset", "+00:00"))
         for key in ("eventTime", "recordTime"):
             if key in out:
-                out[key] = format_time(int(out[key]), offset)
+                # A damaged stored event (verify reports it) shows what is stored rather than failing the listing.
+                with contextlib.suppress(TypeError, ValueError, OverflowError, IndexError):
+                    out[key] = format_time(int(out[key]), offset)
         return out
 
 
