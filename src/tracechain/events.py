@@ -32,6 +32,7 @@ __all__ = [
     "PRODUCTS",
     "Event",
     "format_time",
+    "item_codes",
     "parse_json",
     "parse_time",
     "to_json",
