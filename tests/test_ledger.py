@@ -21,6 +21,7 @@ from tracechain.errors import (
     SignatureError,
     StorageError,
     ValidationError,
+    VerificationError,
 )
 from tracechain.ledger import batch_message
 
@@ -246,3 +247,17 @@ def test_a_connection_used_after_fork_raises(ledger: Ledger, actor_key: SigningK
     assert os.waitstatus_to_exitcode(status) == 0
     ledger.append(make_event(2), actor_key)  # the parent's connection is untouched
     assert tracechain.verify(ledger.path).ok
+
+
+def test_checkpoint_refuses_to_sign_over_tampered_entries(
+    ledger: Ledger, operator_key: SigningKey, actor_key: SigningKey
+) -> None:
+    ledger.append_many([make_event(i) for i in range(300)], actor_key)
+    con = sqlite3.connect(ledger.path)
+    (data,) = con.execute("SELECT data FROM entries WHERE idx = 260").fetchone()
+    con.execute("UPDATE entries SET data = ? WHERE idx = 260", (data.replace(b"U000", b"X000"),))
+    con.commit()
+    con.close()
+    with pytest.raises(VerificationError, match="entry 260"):
+        ledger.checkpoint(operator_key)
+    assert ledger.checkpoints() == []

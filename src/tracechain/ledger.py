@@ -36,7 +36,7 @@ from tracechain.errors import (
 from tracechain.events import Event, item_codes
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.store import Store
-from tracechain.tiles import TileEdge, TileReader
+from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
 
 __all__ = [
     "ENTRY_VERSION",
@@ -422,12 +422,17 @@ class Ledger:
 
     def _recheck(self, start: int, end: int) -> None:
         prev = self._leaf(start - 1) if start else ZERO_HASH
+        tile_index, tile = -1, b""
         for index, data in self._store.iter_entries(start, end):
             try:
                 entry = Entry.from_bytes(bytes(data), expected_index=index)
             except EncodingError as e:
                 raise VerificationError(f"entry {index}: {e}; refusing to sign a checkpoint") from e
-            if entry.prev != prev or entry.leaf_hash != self._leaf(index):
+            if index // TILE_WIDTH != tile_index:  # one tile read per 256 entries, not one per entry
+                tile_index = index // TILE_WIDTH
+                tile = self._store.tile(0, tile_index) or b""
+            offset = (index % TILE_WIDTH) * 32
+            if entry.prev != prev or entry.leaf_hash != tile[offset : offset + 32]:
                 raise VerificationError(
                     f"entry {index}: stored bytes do not match the chain and tree; refusing to sign a checkpoint"
                 )
