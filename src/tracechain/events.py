@@ -11,6 +11,7 @@ profiles (`tracechain.profiles`) check the product's key data elements on top of
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import re
@@ -228,12 +229,16 @@ def _text(value: object, path: str, problems: _Problems) -> str | None:
     return _nfc(value)
 
 
+# Locations, lots and cases recur across a batch; a cache makes their second spelling free. Errors are not cached.
+_canonical_code = functools.lru_cache(maxsize=1 << 14)(identifiers.canonical_code)
+
+
 def _code(value: object, path: str, problems: _Problems) -> str | None:
     text = _text(value, path, problems)
     if text is None:
         return None
     try:
-        return identifiers.canonical_code(text)
+        return _canonical_code(text)
     except IdentifierError as e:
         problems.add(path, str(e))
         return None
@@ -330,9 +335,9 @@ def _location(value: object, path: str, problems: _Problems) -> dict[str, Any] |
     if "id" not in obj:
         problems.add(f"{path}.id", "required")
         return None
-    out = {k: _free(v, f"{path}.{k}", problems) for k, v in obj.items() if k != "id"}
+    out = {k: _free(v, f"{path}.{k}", problems) for k, v in obj.items() if k != "id"} if len(obj) > 1 else {}
     out["id"] = _code(obj["id"], f"{path}.id", problems)
-    return dict(sorted(out.items()))
+    return dict(sorted(out.items())) if len(out) > 1 else out
 
 
 def _typed_links(value: object, path: str, value_key: str, kind: str, problems: _Problems) -> list[Any] | None:
