@@ -16,6 +16,7 @@ for each value. This is the only module that imports msgpack.
 from __future__ import annotations
 
 import math
+import threading
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -165,12 +166,23 @@ def _default(value: Any) -> msgpack.ExtType:
 
 
 _packer_options: dict[str, Any] = {"use_bin_type": True, "default": _default, "strict_types": True}
+_local = threading.local()
+
+
+def _packer() -> msgpack.Packer:
+    """This thread's Packer. ``msgpack.packb`` builds a new Packer per call, which costs four times the packing
+    of an entry; a Packer is not safe to share between threads, and it empties its buffer after an error."""
+    try:
+        return _local.packer
+    except AttributeError:
+        _local.packer = packer = msgpack.Packer(**_packer_options)
+        return packer
 
 
 def encode(value: Any) -> bytes:
     """The canonical bytes of ``value`` (dicts, lists, text, bytes, ints, Decimals, bools, None)."""
     try:
-        return msgpack.packb(canonical(value), **_packer_options)  # type: ignore[no-any-return]
+        return _packer().pack(canonical(value))  # type: ignore[no-any-return]
     except EncodingError:
         raise
     except (ValueError, OverflowError, TypeError) as e:
@@ -184,7 +196,7 @@ def pack_canonical(value: Any) -> bytes:
     `decode` still refuses any bytes that are not canonical, so a mistake here cannot pass verification.
     """
     try:
-        return msgpack.packb(value, **_packer_options)  # type: ignore[no-any-return]
+        return _packer().pack(value)  # type: ignore[no-any-return]
     except (ValueError, OverflowError, TypeError) as e:
         raise EncodingError(f"cannot encode value: {e}") from e
 
@@ -210,14 +222,80 @@ def decode(data: bytes, *, what: str = "value") -> Any:
         raise
     except (ValueError, TypeError, msgpack.UnpackException, msgpack.ExtraData, RecursionError) as e:
         raise EncodingError(f"{what} is not valid msgpack: {e}") from e
-    if encode(value) != data:
+    # Bytes that decode to a value already in canonical shape are canonical exactly when packing that value as it
+    # stands gives them back: `encode` would normalise nothing, so this is the same check without the copy.
+    reencoded = pack_canonical(value) if _is_canonical(value, 0) else encode(value)
+    if reencoded != data:
         raise EncodingError(f"{what} is not in canonical form (re-encoding gives other bytes)")
     return value
 
 
+def _is_canonical(value: Any, depth: int) -> bool:
+    """True if `canonical` would return ``value`` unchanged: maps sorted, text NFC, numbers canonical, in bounds.
+
+    It accepts exactly what `_fast` passes through unchanged and says False for everything else (floats, keys that
+    are not ASCII text, ...), which then takes the normalising path and its messages. Scalars in containers are
+    checked inline: a function call per scalar would cost more than the check.
+    """
+    t = type(value)
+    if t is dict:
+        if depth >= MAX_DEPTH:
+            return False
+        keys = list(value)
+        try:
+            ascii_text = "".join(keys).isascii()  # one C call instead of a test per key; bytes keys raise
+        except TypeError:
+            return False
+        if not ascii_text or keys != sorted(keys):
+            return False
+        items: Any = value.values()
+    elif t is list:
+        if depth >= MAX_DEPTH:
+            return False
+        items = value
+    else:
+        return _is_canonical_scalar(value)
+    d = depth + 1
+    for v in items:
+        tv = type(v)
+        if tv is str:
+            if not v.isascii() and not unicodedata.is_normalized("NFC", v):
+                return False
+        elif tv is int:
+            if not _INT_MIN <= v <= _INT_MAX:
+                return False
+        elif tv is dict or tv is list:
+            if not _is_canonical(v, d):
+                return False
+        elif not (tv is bytes or tv is bool or v is None or _is_canonical_scalar(v)):
+            return False
+    return True
+
+
+def _is_canonical_scalar(value: Any) -> bool:
+    t = type(value)
+    if t is str:
+        return bool(value.isascii() or unicodedata.is_normalized("NFC", value))
+    if t is int:
+        return bool(_INT_MIN <= value <= _INT_MAX)
+    if t is bytes or t is bool or value is None:
+        return True
+    if t is Decimal:
+        try:
+            normal = canonical_decimal(value)
+        except EncodingError:
+            return False
+        return type(normal) is Decimal and f"{normal:f}" == f"{value:f}"
+    return False
+
+
 def encode_entry(version: int, index: int, prev: bytes, kind: str, body: Any) -> bytes:
     """An entry's bytes: the canonical array [version, index, previous leaf hash, kind, body]."""
-    return encode([version, index, prev, kind, body])
+    fields = [version, index, prev, kind, body]
+    if type(body) is bytes and _is_canonical(fields, 0):
+        # An event entry: five scalars already canonical, so there is nothing to normalise before packing.
+        return pack_canonical(fields)
+    return encode(fields)
 
 
 def decode_entry(data: bytes) -> tuple[int, int, bytes, str, Any]:

@@ -141,11 +141,20 @@ def _list_reader(leaf_hashes: Sequence[bytes]) -> NodeReader:
 
 
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """MTH over the given leaf hashes (RFC 9162 §2.1.1)."""
-    acc = RootAccumulator()
-    for h in leaf_hashes:
-        acc.append(h)
-    return acc.root()
+    """MTH over the given leaf hashes (RFC 9162 §2.1.1).
+
+    Computed level by level, an odd last node moving up unhashed: the RFC's split at the largest power of two
+    below n makes the same tree (its left parts are perfect, so pairing from the left never crosses a split), and
+    hashing a whole level in one comprehension costs far less than a call per node.
+    """
+    level = list(leaf_hashes)
+    if not level:
+        return EMPTY_ROOT
+    sha256, prefix = _sha256, _NODE_PREFIX
+    while len(level) > 1:
+        carry = level[-1:] if len(level) & 1 else []
+        level = [sha256(prefix + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)] + carry
+    return level[0]
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:

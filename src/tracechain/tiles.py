@@ -11,22 +11,24 @@ are not 256-aligned, with a small cache of expanded tiles keyed by their content
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 
-from tracechain.merkle import hash_children
+from tracechain.merkle import EMPTY_ROOT, hash_children
 
 __all__ = ["TILE_HEIGHT", "TILE_WIDTH", "TileEdge", "TileReader"]
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 _HASH = 32
+_NODE = b"\x01"  # RFC 9162 interior-node prefix, as in merkle.hash_children
 
 TileFetcher = Callable[[int, int], "bytes | None"]
 
 
 def _tile_root(hashes: list[bytes]) -> bytes:
-    """The root of a full tile's 256 hashes (a complete subtree of height 8)."""
+    """The root of a perfect subtree over a power-of-two count of hashes (a full tile's 256, or part of a row)."""
     level = hashes
     while len(level) > 1:
         level = [hash_children(level[i], level[i + 1]) for i in range(0, len(level), 2)]
@@ -63,6 +65,13 @@ class TileEdge:
 
     def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
         """Add a leaf hash; returns the tiles it completed, as (level, index, 256 hashes)."""
+        if self.partial and len(self.partial[0]) < TILE_WIDTH - 1:
+            # 255 leaves in 256 complete nothing: only the bottom row grows (and it is already marked changed,
+            # or is marked now).
+            self.partial[0].append(leaf)
+            self._dirty.add(0)
+            self.size += 1
+            return []
         done: list[tuple[int, int, bytes]] = []
         h, level, n = leaf, 0, self.size
         while True:
@@ -92,29 +101,83 @@ class TileEdge:
         self._dirty = set()
         return rows
 
+    def root(self) -> bytes:
+        """MTH of the leaves appended so far, from the partial tiles alone.
+
+        Tiles are powers of two wide, so the binary decomposition of the size that RFC 9162's root follows is
+        each level's partial-row count in turn, top level first (the leftmost leaves): every set bit of a row's
+        count is a perfect subtree over that many consecutive hashes of the row. At most 255 hashes per level.
+        """
+        parts: list[bytes] = []
+        for row in reversed(self.partial):
+            pos, remaining = 0, len(row)
+            while remaining:
+                width = 1 << (remaining.bit_length() - 1)
+                parts.append(_tile_root(row[pos : pos + width]))
+                pos, remaining = pos + width, remaining - width
+        if not parts:
+            return EMPTY_ROOT
+        acc = parts[-1]
+        for part in reversed(parts[:-1]):
+            acc = hash_children(part, acc)
+        return acc
+
     def copy(self) -> TileEdge:
         return TileEdge(self.size, [list(r) for r in self.partial])
 
 
 class TileReader:
-    """A `merkle.NodeReader` over stored tiles."""
+    """A `merkle.NodeReader` over stored tiles, remembering the tiles it has read and their inner subtree roots.
 
-    def __init__(self, fetch: TileFetcher, cache_size: int = 64) -> None:
+    The tree only grows, so a tile read once stays a true prefix of that tile forever: a remembered tile serves
+    every node inside it, and only a node beyond its end makes the reader fetch the tile again. A proof then costs
+    SQL reads for the tiles it has not met yet, instead of one read per node. ``fetch`` must return committed
+    tiles; after anything that could have let it see tiles that were rolled back, call `clear`.
+    """
+
+    def __init__(self, fetch: TileFetcher, cache_size: int = 256) -> None:
         self._fetch = fetch
-        self._cache: OrderedDict[bytes, list[list[bytes]]] = OrderedDict()
+        self._blobs: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, int, int], list[bytes]] = OrderedDict()
         self._cache_size = cache_size
 
-    def _expanded(self, blob: bytes) -> list[list[bytes]]:
-        """A tile's hashes and every complete subtree root above them inside the tile, bottom up."""
-        cached = self._cache.get(blob)
+    def clear(self) -> None:
+        """Forget every remembered tile."""
+        self._blobs.clear()
+        self._cache.clear()
+
+    def _blob(self, level: int, index: int, needed: int) -> bytes | None:
+        key = (level, index)
+        blob = self._blobs.get(key)
+        if blob is not None and len(blob) >= needed:
+            self._blobs.move_to_end(key)
+            return blob
+        blob = self._fetch(level, index)
+        if blob is not None and len(blob) >= needed and not len(blob) % _HASH:
+            self._blobs[key] = blob
+            if len(self._blobs) > self._cache_size:
+                self._blobs.popitem(last=False)
+        return blob
+
+    def _expanded(self, level: int, index: int, blob: bytes) -> list[bytes]:
+        """A tile's row of hashes and, above it, the row of every complete subtree root inside the tile.
+
+        Rows stay byte strings: two neighbours are one 64-byte slice, so a node costs one slice, one
+        concatenation and one hash, and a cached tile holds 16 KiB instead of 511 separate objects.
+        """
+        key = (level, index, len(blob))
+        cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(blob)
+            self._cache.move_to_end(key)
             return cached
-        rows = [[blob[i : i + _HASH] for i in range(0, len(blob), _HASH)]]
-        while len(rows[-1]) > 1:
-            below = rows[-1]
-            rows.append([hash_children(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
-        self._cache[blob] = rows
+        rows = [blob]
+        row, sha256 = blob, hashlib.sha256
+        while len(row) > _HASH:
+            row = b"".join(
+                [sha256(_NODE + row[i : i + 2 * _HASH]).digest() for i in range(0, len(row) - _HASH, 2 * _HASH)]
+            )
+            rows.append(row)
+        self._cache[key] = rows
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return rows
@@ -124,12 +187,13 @@ class TileReader:
         level, within = divmod(height, TILE_HEIGHT)
         first = index << within  # position, in the level's row, of the subtree's first hash
         tile_index, offset = divmod(first, TILE_WIDTH)
-        blob = self._fetch(level, tile_index)
         needed = (offset + (1 << within)) * _HASH
+        blob = self._blob(level, tile_index, needed)
         if blob is None or len(blob) < needed or len(blob) % _HASH:
             raise LookupError(f"tile {level}/{tile_index} is missing or too short for node {height}/{index}")
         if within == 0:
             return blob[offset * _HASH : (offset + 1) * _HASH]
-        return self._expanded(blob)[within][offset >> within]
+        at = (offset >> within) * _HASH
+        return self._expanded(level, tile_index, blob)[within][at : at + _HASH]
 
     __call__ = node
