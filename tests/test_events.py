@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +202,14 @@ def test_arbitrary_dicts_only_raise_tracechain_errors(d: dict[str, Any]) -> None
     except TracechainError:
         return
     assert Event.from_canonical(e.canonical_bytes()).data == e.data
+
+
+def test_item_codes_met_while_validating_are_those_the_canonical_model_names() -> None:
+    from tracechain.events import item_codes
+
+    examples = sorted((Path(__file__).parent / "examples").glob("*/*.json"))
+    assert len(examples) >= 50
+    for path in examples:
+        e = Event.from_dict(parse_json(path.read_bytes()))
+        again = Event.from_canonical(e.canonical_bytes())
+        assert set(e.item_codes()) == set(item_codes(e.data)) == set(again.item_codes()), path.name

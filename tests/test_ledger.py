@@ -261,3 +261,21 @@ def test_checkpoint_refuses_to_sign_over_tampered_entries(
     with pytest.raises(VerificationError, match="entry 260"):
         ledger.checkpoint(operator_key)
     assert ledger.checkpoints() == []
+
+
+def test_a_write_that_fails_midway_leaves_nothing_and_the_next_append_is_sound(
+    ledger: Ledger, actor_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger.append_many([make_event(i) for i in range(250)], actor_key)
+    size, root = ledger.size, ledger.root()
+
+    def broken(rows: object) -> None:
+        raise StorageError("disk full (simulated)")
+
+    monkeypatch.setattr(ledger._store, "insert_items", broken)
+    with pytest.raises(StorageError, match="simulated"):
+        ledger.append_many([make_event(i) for i in range(250, 260)], actor_key)
+    monkeypatch.undo()
+    assert (ledger.size, ledger.root()) == (size, root)
+    ledger.append_many([make_event(i) for i in range(260, 270)], actor_key)
+    assert tracechain.verify(ledger.path).ok

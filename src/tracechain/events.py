@@ -212,10 +212,12 @@ def parse_json(text: str | bytes, *, source: str = "input") -> Any:
 class _Problems:
     """Collects every problem in an event so the error can list them all."""
 
-    __slots__ = ("items",)
+    __slots__ = ("codes", "items")
 
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        # The item codes met on the way, so the ledger's index needs no second walk over the event.
+        self.codes: dict[str, None] = {}
 
     def add(self, path: str, message: str) -> None:
         self.items.append((path, message))
@@ -231,6 +233,14 @@ def _text(value: object, path: str, problems: _Problems) -> str | None:
 
 # Locations, lots and cases recur across a batch; a cache makes their second spelling free. Errors are not cached.
 _canonical_code = functools.lru_cache(maxsize=1 << 14)(identifiers.canonical_code)
+
+
+def _item_code(value: object, path: str, problems: _Problems) -> str | None:
+    """An item code (EPC, parent ID, quantity class), recorded for the item index."""
+    code = _code(value, path, problems)
+    if code is not None:
+        problems.codes[code] = None
+    return code
 
 
 def _code(value: object, path: str, problems: _Problems) -> str | None:
@@ -316,7 +326,7 @@ def _quantities(value: object, path: str, problems: _Problems) -> list[dict[str,
         if "epcClass" not in obj:
             problems.add(f"{p}.epcClass", "required")
         else:
-            q["epcClass"] = _code(obj["epcClass"], f"{p}.epcClass", problems)
+            q["epcClass"] = _item_code(obj["epcClass"], f"{p}.epcClass", problems)
         if "quantity" in obj:
             n = _number(obj["quantity"], f"{p}.quantity", problems)
             if n is not None and n < 0:
@@ -411,7 +421,7 @@ def _code_list(value: Any, path: str, problems: _Problems) -> list[str | None] |
     codes = _list(value, path, problems)
     if codes is None:
         return None
-    return [_code(c, f"{path}[{i}]", problems) for i, c in enumerate(codes)]
+    return [_item_code(c, f"{path}[{i}]", problems) for i, c in enumerate(codes)]
 
 
 def _free_object(value: Any, path: str, problems: _Problems) -> Any:
@@ -438,7 +448,7 @@ _FIELDS: dict[str, Field] = {
     "disposition": _cbv("disposition"),
     "eventID": _text,
     "transformationID": _text,
-    "parentID": _code,
+    "parentID": _item_code,
     **dict.fromkeys(_CODE_LISTS, _code_list),
     **dict.fromkeys(_QUANTITY_LISTS, _quantities),
     "readPoint": _location,
@@ -503,6 +513,7 @@ class Event:
 
     data: Mapping[str, Any]
     _bytes: bytes = field(default=b"", repr=False, compare=False)
+    _codes: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, check_profile: bool = True) -> Event:
@@ -526,7 +537,7 @@ class Event:
             first_path, first = problems.items[0]
             more = f" (and {len(problems.items) - 1} more)" if len(problems.items) > 1 else ""
             raise ValidationError(f"invalid event: {first_path}: {first}{more}", problems.items)
-        return cls(data, encoding.pack_canonical(data))
+        return cls(data, encoding.pack_canonical(data), tuple(problems.codes))
 
     @classmethod
     def from_canonical(cls, data: bytes) -> Event:
@@ -554,6 +565,8 @@ class Event:
 
     def item_codes(self) -> Iterator[str]:
         """Every item code the event names (EPCs, parent IDs, quantity classes), each once, canonical."""
+        if self._codes is not None:
+            return iter(self._codes)
         try:
             return iter(item_codes(self.data))
         except (KeyError, TypeError, AttributeError) as e:  # a damaged stored event; verify reports where

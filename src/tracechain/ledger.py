@@ -33,7 +33,7 @@ from tracechain.errors import (
     ValidationError,
     VerificationError,
 )
-from tracechain.events import Event, item_codes
+from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.store import Store
 from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
@@ -344,6 +344,17 @@ class Ledger:
     def _write_batch(
         self, items: Sequence[tuple[str, Any]], key: SigningKey, *, genesis_actor: str | None = None
     ) -> BatchReceipt:
+        try:
+            return self._write_batch_once(items, key, genesis_actor)
+        except BaseException:
+            # The transaction rolled back: forget anything read or cached while it was open.
+            self._edge = None
+            self._reader.clear()
+            raise
+
+    def _write_batch_once(
+        self, items: Sequence[tuple[str, Any]], key: SigningKey, genesis_actor: str | None
+    ) -> BatchReceipt:
         store = self._store
         structural = any(kind != "event" for kind, _ in items)
         with store.write():
@@ -358,17 +369,18 @@ class Ledger:
             tiles: list[tuple[int, int, bytes]] = []
             codes: list[tuple[str, int]] = []
             hashes: list[bytes] = []
-            for offset, (kind, body) in enumerate(items):
-                index = first + offset
+            encode_entry, leaf_hash, grow = encoding.encode_entry, merkle.leaf_hash, edge.append
+            for index, (kind, body) in enumerate(items, first):
                 if kind == "event":
-                    data = encoding.encode_entry(ENTRY_VERSION, index, prev, kind, body.canonical_bytes())
-                    codes.extend((code, index) for code in item_codes(body.data))
+                    data = encode_entry(ENTRY_VERSION, index, prev, kind, body.canonical_bytes())
+                    codes += [(code, index) for code in body.item_codes()]
                 else:
-                    data = encoding.encode_entry(ENTRY_VERSION, index, prev, kind, body)
-                prev = merkle.leaf_hash(data)
+                    data = encode_entry(ENTRY_VERSION, index, prev, kind, body)
+                prev = leaf_hash(data)
                 rows.append((index, data))
                 hashes.append(prev)
-                tiles.extend(edge.append(prev))
+                if completed := grow(prev):
+                    tiles += completed
             batch_root = merkle.root(hashes)
             seal = {
                 "actor": actor,
