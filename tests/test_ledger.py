@@ -279,3 +279,18 @@ def test_a_write_that_fails_midway_leaves_nothing_and_the_next_append_is_sound(
     assert (ledger.size, ledger.root()) == (size, root)
     ledger.append_many([make_event(i) for i in range(260, 270)], actor_key)
     assert tracechain.verify(ledger.path).ok
+
+
+def test_proofs_stay_right_whatever_the_tile_cache_size(ledger: Ledger, actor_key: SigningKey) -> None:
+    for start in range(0, 1200, 300):
+        ledger.append_many([make_event(i) for i in range(start, start + 300)], actor_key)
+    tiny = Ledger.open(ledger.path, tile_cache=1)
+    try:
+        leaves = _all_leaves(ledger)
+        for index in range(0, len(leaves), 97):
+            assert tiny.prove_inclusion(index).path == ledger.prove_inclusion(index).path
+            assert list(tiny.prove_inclusion(index).path) == merkle.inclusion_proof(leaves, index)
+    finally:
+        tiny.close()
+    with pytest.raises(ValidationError, match="tile_cache"):
+        Ledger.open(ledger.path, tile_cache=0)

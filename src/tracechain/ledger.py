@@ -39,6 +39,7 @@ from tracechain.store import Store
 from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
 
 __all__ = [
+    "DEFAULT_TILE_CACHE",
     "ENTRY_VERSION",
     "BatchReceipt",
     "ConsistencyProof",
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 ENTRY_VERSION = 1
+DEFAULT_TILE_CACHE = 4096
 ZERO_HASH = bytes(32)
 _BATCH_DOMAIN = b"tracechain batch signature v1\x00"
 ROLES = ("operator", "actor")
@@ -190,7 +192,7 @@ class _KeyInfo:
 class Ledger:
     """An open ledger file. Open one per process; every write is durable when its method returns."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, tile_cache: int = DEFAULT_TILE_CACHE) -> None:
         self._store = store
         origin = store.meta("origin")
         if origin is None:
@@ -198,7 +200,7 @@ class Ledger:
         self.origin = origin
         self._edge: TileEdge | None = None
         self._last_hash = ZERO_HASH
-        self._reader = TileReader(store.tile)
+        self._reader = TileReader(store.tile, cache_size=tile_cache)
 
     # --- opening -------------------------------------------------------------------------------------------
 
@@ -233,9 +235,16 @@ class Ledger:
         return ledger
 
     @classmethod
-    def open(cls, path: str) -> Ledger:
-        """Open an existing ledger; a missing file, another kind of file or an unknown version is refused."""
-        return cls(Store(path))
+    def open(cls, path: str, *, tile_cache: int = DEFAULT_TILE_CACHE) -> Ledger:
+        """Open an existing ledger; a missing file, another kind of file or an unknown version is refused.
+
+        ``tile_cache`` is how many tiles proofs keep in memory (each at most 16 KiB with its inner hashes, so
+        the default holds up to 64 MiB once proofs have touched that many tiles; 1M entries have 3,922 tiles).
+        A proof whose tiles are cached needs no hashing inside tiles and no SQL read.
+        """
+        if tile_cache < 1:  # checked before the file is opened, so nothing is left open on refusal
+            raise ValidationError(f"tile_cache must be at least 1 tile, found {tile_cache}")
+        return cls(Store(path), tile_cache=tile_cache)
 
     def close(self) -> None:
         self._store.close()
