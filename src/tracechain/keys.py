@@ -11,7 +11,7 @@ whitespace and no ``+``; the key ID is the first four bytes of
 Key file format (UTF-8 text, created with mode 0600 and never overwritten)::
 
     tracechain-key-name: <key name>
-    tracechain-key-kdf: scrypt ln=15 r=8 p=1 salt=<base64 of 16 random bytes>
+    tracechain-key-kdf: scrypt ln=15 r=8 p=1 salt=<base64 of 16 random bytes> check=<8 hex digits>
     -----BEGIN ENCRYPTED PRIVATE KEY-----
     <PKCS#8, encrypted by cryptography's BestAvailableEncryption under the stretched password>
     -----END ENCRYPTED PRIVATE KEY-----
@@ -20,6 +20,10 @@ The PKCS#8 encryption cryptography offers is PBES2 with only 2048 PBKDF2 iterati
 the password is first stretched with scrypt (N = 2**15, r = 8, p = 1: about 32 MiB and a tenth of a second per
 guess) and the base64 of the 32-byte result is the PKCS#8 password. A PKCS#8 tool can open the block given
 that derived value.
+
+PKCS#8 encryption (AES-CBC) has no integrity check, so damage to the ciphertext can decrypt to another valid key;
+the check value, the first 4 bytes of SHA-256 of the public key, refuses such a file. Files written before the
+check value existed have none and load unchecked.
 
 The name line is outside the encryption, so it is not protected: renaming a key in its file changes the key
 ID the key signs under, and verifiers holding the original verifier key then no longer recognise its
@@ -38,7 +42,7 @@ import stat
 from dataclasses import dataclass
 from typing import NoReturn, Self
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -62,8 +66,12 @@ _SIGNATURE_SIZE = 64
 _KEY_ID_SIZE = 4
 
 _NAME_LINE_PREFIX = "tracechain-key-name: "
-_KDF_LINE = re.compile(r"tracechain-key-kdf: scrypt ln=(\d{1,2}) r=(\d{1,2}) p=(\d{1,2}) salt=([A-Za-z0-9+/]{22}==)\Z")
+_KDF_LINE = re.compile(
+    r"tracechain-key-kdf: scrypt ln=(\d{1,2}) r=(\d{1,2}) p=(\d{1,2}) salt=([A-Za-z0-9+/]{22}==)"
+    r"(?: check=([0-9a-f]{8}))?\Z"
+)
 _SCRYPT_LN, _SCRYPT_R, _SCRYPT_P = 15, 8, 1
+_SCRYPT_MAX_MEMORY = 256 << 20  # scrypt needs 128·r·2**ln bytes; the default takes 32 MiB
 _PEM_BEGIN = "-----BEGIN ENCRYPTED PRIVATE KEY-----"
 _PEM_END = "-----END ENCRYPTED PRIVATE KEY-----"
 _PLAIN_PEM_BEGIN = "-----BEGIN PRIVATE KEY-----"
@@ -318,7 +326,10 @@ class SigningKey:
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(secret),
         )
-        kdf = f"tracechain-key-kdf: scrypt ln={_SCRYPT_LN} r={_SCRYPT_R} p={_SCRYPT_P} salt={_b64(salt)}"
+        kdf = (
+            f"tracechain-key-kdf: scrypt ln={_SCRYPT_LN} r={_SCRYPT_R} p={_SCRYPT_P} salt={_b64(salt)}"
+            f" check={_check_value(self._public)}"
+        )
         data = (_NAME_LINE_PREFIX + self._name + "\n" + kdf + "\n").encode("utf-8") + pem
         try:
             fd = os.open(where, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
@@ -367,8 +378,12 @@ class SigningKey:
                 f"('tracechain-key-kdf: scrypt ln=15 r=8 p=1 salt=…'), found {_shorten(kdf_line)}"
             )
         ln, r, p = (int(kdf.group(i)) for i in (1, 2, 3))
-        if not (10 <= ln <= 22 and 1 <= r <= 32 and 1 <= p <= 16):
-            raise KeyFileError(f"key file {where}: scrypt parameters ln={ln} r={r} p={p} are out of range")
+        # The file chooses the cost, so a hostile one must not make loading take gigabytes or minutes.
+        if not (10 <= ln <= 22 and 1 <= r <= 32 and 1 <= p <= 4 and (128 * r << ln) <= _SCRYPT_MAX_MEMORY):
+            raise KeyFileError(
+                f"key file {where}: scrypt parameters ln={ln} r={r} p={p} are out of range"
+                f" (at most {_SCRYPT_MAX_MEMORY >> 20} MiB and p=4)"
+            )
         pem = _check_pem_block(rest, where)
         secret = _stretch(secret, base64.b64decode(kdf.group(4)), ln, r, p)
         try:
@@ -377,9 +392,17 @@ class SigningKey:
             raise KeyFileError(f"wrong password for key file {where} (or its encrypted key is damaged)") from e
         except (TypeError, UnsupportedAlgorithm) as e:
             raise KeyFileError(f"key file {where}: cannot read the encrypted key: {e}") from e
+        except InternalError as e:  # OpenSSL failing inside on a damaged key, one of the wrong length say
+            raise KeyFileError(f"key file {where}: the encrypted key is damaged") from e
         if not isinstance(private, Ed25519PrivateKey):
             raise KeyFileError(f"key file {where}: expected an Ed25519 private key, found {type(private).__name__}")
-        return cls(name, private)
+        loaded = cls(name, private)
+        # PKCS#8 encryption (AES-CBC) has no integrity check: damage to the ciphertext over the key's bytes
+        # decrypts to another valid key. The check value, a hash of the public key, catches that.
+        check = kdf.group(5)
+        if check is not None and check != _check_value(loaded.public_bytes):
+            raise KeyFileError(f"key file {where} is damaged: its key does not match the check value it was saved with")
+        return loaded
 
 
 def _read_key_file(where: str) -> str:
@@ -441,6 +464,11 @@ def _check_pem_block(rest: str, where: str) -> str:
     except (binascii.Error, ValueError) as e:
         raise KeyFileError(f"key file {where}: the PEM block is not valid base64") from e
     return "\n".join(lines) + "\n"
+
+
+def _check_value(public: bytes) -> str:
+    """The key file's check value: the first 4 bytes of SHA-256 of the public key, in hex."""
+    return hashlib.sha256(public).digest()[:4].hex()
 
 
 def _b64(data: bytes) -> str:

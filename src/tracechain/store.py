@@ -17,6 +17,8 @@ Tables::
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -35,7 +37,60 @@ APPLICATION_ID = 0x74636C67  # "tclg": marks the file as a tracechain ledger to 
 _BUSY_TIMEOUT_MS = 60_000
 _SYNC_FULL = 2
 
+# SQLite's errors, and UnicodeDecodeError: the sqlite3 module raises it instead when SQLite's message quotes bytes
+# of a damaged file (a mangled schema, say) that are not UTF-8.
+_SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
 KeyRow = tuple[bytes, str, str, str, int, int | None]  # public, name, actor, role, registered, revoked
+
+
+def _create_tables(conn: sqlite3.Connection) -> None:
+    """A ledger's tables; also made in memory, to learn the schema every ledger file must have."""
+    db = sqlite_utils.Database(conn)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("entries").create({"idx": int, "data": bytes}, pk="idx", not_null={"data"})
+    conn.execute(
+        "CREATE TABLE tiles (level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,"
+        " PRIMARY KEY (level, idx)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE TABLE items (code TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (code, idx)) WITHOUT ROWID")
+    db.table("keys").create(
+        {"public": bytes, "name": str, "actor": str, "role": str, "registered": int, "revoked": int},
+        pk="public",
+        not_null={"name", "actor", "role", "registered"},
+    )
+    db.table("checkpoints").create({"size": int, "note": str}, pk="size", not_null={"note"})
+
+
+def _schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], Any]:
+    """Every table and index as SQLite understands it, names in lower case (SQL ignores their case)."""
+    out: dict[tuple[str, str], Any] = {}
+    for kind, name, table in conn.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall():
+        if kind == "table":
+            columns = conn.execute(
+                'SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', (name,)
+            )
+            indexes = conn.execute('SELECT name, "unique", origin, partial FROM pragma_index_list(?)', (name,))
+            shape: Any = (
+                [(str(c[0]).lower(), str(c[1]).upper(), *c[2:]) for c in columns.fetchall()],
+                sorted((str(i[0]).lower(), *i[1:]) for i in indexes.fetchall()),
+            )
+        else:
+            columns = conn.execute('SELECT seqno, cid, name, "desc", coll, "key" FROM pragma_index_xinfo(?)', (name,))
+            shape = [(*c[:2], str(c[2]).lower(), *c[3:]) for c in columns.fetchall()]
+        out[(str(kind), str(name).lower())] = (str(table).lower(), shape)
+    return out
+
+
+@functools.cache
+def _expected_schema() -> dict[tuple[str, str], Any]:
+    conn = sqlite3.connect(":memory:")
+    try:
+        _create_tables(conn)
+        return _schema_of(conn)
+    finally:
+        conn.close()
 
 
 class Store:
@@ -59,7 +114,7 @@ class Store:
                 self._create_schema()
             else:
                 self._check_format()
-        except sqlite3.DatabaseError as e:
+        except _SQLITE_ERRORS as e:
             raise self._damaged(e) from e
 
     # --- opening -------------------------------------------------------------------------------------------
@@ -77,24 +132,8 @@ class Store:
             raise StorageError(f"{self.path}: SQLite refused synchronous=FULL; commits would not be durable")
 
     def _create_schema(self) -> None:
-        db = sqlite_utils.Database(self.conn)
         with self.write():
-            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.table("meta").create({"key": str, "value": str}, pk="key")
-            db.table("entries").create({"idx": int, "data": bytes}, pk="idx", not_null={"data"})
-            self.conn.execute(
-                "CREATE TABLE tiles (level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,"
-                " PRIMARY KEY (level, idx)) WITHOUT ROWID"
-            )
-            self.conn.execute(
-                "CREATE TABLE items (code TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (code, idx)) WITHOUT ROWID"
-            )
-            db.table("keys").create(
-                {"public": bytes, "name": str, "actor": str, "role": str, "registered": int, "revoked": int},
-                pk="public",
-                not_null={"name", "actor", "role", "registered"},
-            )
-            db.table("checkpoints").create({"size": int, "note": str}, pk="size", not_null={"note"})
+            _create_tables(self.conn)
             self.conn.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
 
     def _check_format(self) -> None:
@@ -107,7 +146,11 @@ class Store:
                 f"{self.path}: ledger format version {version!r}; this tracechain reads version {FORMAT_VERSION}"
             )
 
-    def _damaged(self, e: sqlite3.Error) -> StorageError:
+    def _damaged(self, e: Exception) -> StorageError:
+        if isinstance(e, UnicodeDecodeError):
+            return StorageError(
+                f"{self.path}: the file is damaged (SQLite's error message quotes bytes that are not text)"
+            )
         if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
             return StorageError(f"{self.path}: the ledger stayed locked by another writer for too long ({e})")
         if isinstance(e, sqlite3.DatabaseError) and "not a database" in str(e):
@@ -134,15 +177,14 @@ class Store:
         self._check_process()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             raise self._damaged(e) from e
         try:
             yield
             self.conn.execute("COMMIT")
         except BaseException as e:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            if isinstance(e, sqlite3.Error):
+            self._rollback()
+            if isinstance(e, _SQLITE_ERRORS):
                 raise self._damaged(e) from e
             raise
 
@@ -153,17 +195,22 @@ class Store:
         try:
             self.conn.execute("BEGIN")
             yield
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             raise self._damaged(e) from e
         finally:
-            if self.conn.in_transaction:
+            self._rollback()
+
+    def _rollback(self) -> None:
+        # On a damaged file the rollback can fail too; the error being raised already says what went wrong.
+        if self.conn.in_transaction:
+            with contextlib.suppress(*_SQLITE_ERRORS):
                 self.conn.execute("ROLLBACK")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
         self._check_process()
         try:
             return self.conn.execute(sql, tuple(args)).fetchall()
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             raise self._damaged(e) from e
 
     # --- reads ---------------------------------------------------------------------------------------------
@@ -177,20 +224,21 @@ class Store:
         return int(self._query("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0][0])
 
     def entry(self, index: int) -> bytes | None:
-        rows = self._query("SELECT CAST(data AS BLOB) FROM entries WHERE idx = ?", (index,))
+        rows = self._query("SELECT COALESCE(CAST(data AS BLOB), X'') FROM entries WHERE idx = ?", (index,))
         return bytes(rows[0][0]) if rows else None
 
     def iter_entries(self, start: int = 0, end: int | None = None, chunk: int = 4096) -> Iterator[tuple[int, Any]]:
         """(index, data) in index order from ``start``, read in chunks so memory stays flat.
 
-        Values are read as BLOBs whatever their stored type, so an entry tampered into TEXT or a number is
-        reported at its index by the byte checks instead of failing the read.
+        Values are read as BLOBs whatever their stored type (NULL as empty), so an entry tampered into TEXT, a
+        number or NULL is reported at its index by the byte checks instead of failing the read.
         """
         stop = (1 << 63) - 1 if end is None else end
         pos = start
         while pos < stop:
             rows = self._query(
-                "SELECT idx, CAST(data AS BLOB) FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?",
+                "SELECT idx, COALESCE(CAST(data AS BLOB), X'') FROM entries"
+                " WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?",
                 (pos, stop, chunk),
             )
             yield from rows
@@ -199,7 +247,9 @@ class Store:
             pos = rows[-1][0] + 1
 
     def tile(self, level: int, index: int) -> bytes | None:
-        rows = self._query("SELECT CAST(hashes AS BLOB) FROM tiles WHERE level = ? AND idx = ?", (level, index))
+        rows = self._query(
+            "SELECT COALESCE(CAST(hashes AS BLOB), X'') FROM tiles WHERE level = ? AND idx = ?", (level, index)
+        )
         return bytes(rows[0][0]) if rows else None
 
     def iter_tiles(self, level: int) -> Iterator[tuple[int, Any]]:
@@ -207,7 +257,8 @@ class Store:
         pos = 0
         while True:
             rows = self._query(
-                "SELECT idx, CAST(hashes AS BLOB) FROM tiles WHERE level = ? AND idx >= ? ORDER BY idx LIMIT 256",
+                "SELECT idx, COALESCE(CAST(hashes AS BLOB), X'') FROM tiles"
+                " WHERE level = ? AND idx >= ? ORDER BY idx LIMIT 256",
                 (level, pos),
             )
             yield from rows
@@ -221,20 +272,62 @@ class Store:
     def indices_for_code(self, code: str) -> list[int]:
         return [r[0] for r in self._query("SELECT idx FROM items WHERE code = ? ORDER BY idx", (code,))]
 
+    def iter_items(self, chunk: int = 4096) -> Iterator[tuple[Any, Any]]:
+        """Every (code, entry index) row of the item index in key order, read in chunks so memory stays flat."""
+        rows = self._query("SELECT code, idx FROM items ORDER BY code, idx LIMIT ?", (chunk,))
+        while rows:
+            yield from rows
+            if len(rows) < chunk:
+                return
+            last_code, last_index = rows[-1]
+            rows = self._query(
+                "SELECT code, idx FROM items WHERE (code, idx) > (?, ?) ORDER BY code, idx LIMIT ?",
+                (last_code, last_index, chunk),
+            )
+
     def item_count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM items")[0][0])
 
     def key_rows(self) -> list[KeyRow]:
-        rows = self._query("SELECT public, name, actor, role, registered, revoked FROM keys ORDER BY registered")
+        rows = self._query(
+            "SELECT COALESCE(CAST(public AS BLOB), X''), name, actor, role, registered, revoked FROM keys"
+            " ORDER BY registered"
+        )
         return [(bytes(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     def checkpoints(self) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in self._query("SELECT size, note FROM checkpoints ORDER BY size")]
 
-    def quick_check(self) -> list[str]:
-        """SQLite's own structural check of the file; empty when the b-trees are sound."""
-        rows = self._query("PRAGMA quick_check")
+    def integrity_check(self) -> list[str]:
+        """SQLite's own check of the file, indexes against their tables included; empty when it is sound.
+
+        Not quick_check: that skips the indexes, and a damaged index (of the keys table, say) would mislead
+        later writes while every row still read back intact.
+        """
+        rows = self._query("PRAGMA integrity_check")
         return [] if rows == [("ok",)] else [str(r[0]) for r in rows]
+
+    def schema_problems(self) -> list[str]:
+        """How this file's tables and indexes differ from those tracechain creates; empty when they are the same.
+
+        Compared as SQLite understands them (columns, types, constraints, keys, indexes), letter case aside, so a
+        damaged schema text that still parses, such as one that lost a NOT NULL, is found.
+        """
+        self._check_process()
+        try:
+            found = _schema_of(self.conn)
+        except _SQLITE_ERRORS as e:
+            raise self._damaged(e) from e
+        expected = _expected_schema()
+        problems = []
+        for kind, name in sorted(set(expected) | set(found)):
+            if (kind, name) not in found:
+                problems.append(f"{kind} {name} is missing")
+            elif (kind, name) not in expected:
+                problems.append(f"{kind} {name} is not one tracechain creates")
+            elif expected[kind, name] != found[kind, name]:
+                problems.append(f"{kind} {name} has another definition than tracechain gives it")
+        return problems
 
     # --- writes (inside `write()`) -------------------------------------------------------------------------
 

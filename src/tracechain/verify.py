@@ -3,14 +3,15 @@
 `verify` returns a `VerifyReport` (true when the ledger is intact); `check` raises `VerificationError` instead.
 The steps, in the order `_Verifier.run` takes them:
 
-1. open the file read-only and run SQLite's own structural check;
+1. open the file read-only, run SQLite's own integrity check (indexes included) and compare the tables with
+   those tracechain creates;
 2. stream the entries in index order: contiguous indices, canonical bytes, the chain link to the previous leaf
    hash, each kind's body (genesis first and only first, events in canonical form, keys, revocations, seals);
 3. for each seal: it covers exactly the entries since the previous seal, its root is the root of their leaf
    hashes, its key was registered (by the operator for operator batches) and not revoked before it, and its
    signature verifies over `batch_message` (signatures checked in batches, on all cores for large ledgers);
 4. rebuild the tree leaf by leaf and compare it with every stored tile, so proofs served from tiles are sound;
-5. compare the item index with the events, and the registered-keys table with the key entries;
+5. compare the item index (every row) with the events, and the registered-keys table with the key entries;
 6. at the size of every stored checkpoint and every checkpoint the caller holds, compare the root, check the
    signature against the operator keys, and report truncation, rollback or a fork (two different roots at one
    size) with both checkpoints as evidence.
@@ -20,6 +21,7 @@ A damaged file gives problems in the report, never an exception other than trace
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -27,11 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracechain import merkle
-from tracechain.checkpoints import open_checkpoint, parse_unverified
+from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
 from tracechain.errors import EncodingError, StorageError, TracechainError, VerificationError
 from tracechain.events import item_codes
 from tracechain.keys import VerifierKey, verify_ed25519
 from tracechain.ledger import ENTRY_VERSION, ZERO_HASH, Entry, batch_message
+from tracechain.notes import parse_note
 from tracechain.store import Store
 from tracechain.tiles import TILE_WIDTH, TileEdge
 
@@ -45,14 +48,21 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing found wrong: the entry it concerns (None for the file as a whole) and what is wrong."""
+    """One thing found wrong: the entry it concerns (None for the file as a whole) and what is wrong.
+
+    ``until`` is set when the problem is known only to lie somewhere in entries ``index`` .. ``until - 1``: a
+    checkpoint whose root the entries do not give shows that the ledger differs from it, not where.
+    """
 
     index: int | None
     message: str
     evidence: tuple[str, ...] = ()
+    until: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "message": self.message}
+        if self.until is not None:
+            out["until"] = self.until
         if self.evidence:
             out["evidence"] = list(self.evidence)
         return out
@@ -80,9 +90,21 @@ class VerifyReport:
 
     @property
     def first_bad_index(self) -> int | None:
-        indices = [p.index for p in self.problems if p.index is not None]
-        if indices:
-            return min(indices)
+        """The first entry found bad; None when nothing is wrong, 0 when only the file as a whole is.
+
+        An entry that fails a check of its own is bad. A checkpoint the entries disagree with marks a range,
+        from the first entry that no matching held checkpoint vouches for; the range counts only when no entry
+        inside it fails a check of its own (an edit that breaks the chain is found exactly; a ledger rebuilt,
+        re-hashed and re-signed is found to within the checkpoints held).
+        """
+        exact = [p.index for p in self.problems if p.index is not None and p.until is None]
+        ranges = [
+            p.index
+            for p in self.problems
+            if p.index is not None and p.until is not None and not any(p.index <= i < p.until for i in exact)
+        ]
+        if exact or ranges:
+            return min(exact + ranges)
         return 0 if self.problems else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -183,82 +205,196 @@ class _Verifier:
         self.origin = ""
         self.keys: dict[bytes, _Key] = {}
         self.item_rows = 0
+        self.item_digest = 0
+        self.complete = True
         self.pending: list[_Batch] = []
+        self.stored: list[tuple[int, str]] = []
+        self.held_sizes: list[tuple[int, str]] = []
+        self.beyond: list[tuple[str, int, str]] = []
+        self.held_match = 0  # the size of the largest held checkpoint whose root the entries give
+        self.any_match = 0  # the same over held and stored checkpoints
+        self.stored_match: list[tuple[int, str]] = []
+        self.mismatches: list[tuple[int, int, str, str, bytes, bytes]] = []
 
-    def problem(self, index: int | None, message: str, *evidence: str) -> None:
-        self.report.problems.append(Problem(index, message, tuple(evidence)))
+    def problem(self, index: int | None, message: str, *evidence: str, until: int | None = None) -> None:
+        self.report.problems.append(Problem(index, message, tuple(evidence), until))
 
     def run(self) -> None:
         store = self.store
         with store.read():
-            for message in store.quick_check()[:5]:
+            for message in store.integrity_check()[:5]:
                 self.problem(None, f"SQLite finds the file damaged: {message}")
+            for message in store.schema_problems()[:5]:
+                self.problem(None, f"the file's tables are not a ledger's: {message}")
             self.origin = store.meta("origin") or ""
             if not self.origin:
                 self.problem(None, "the ledger records no origin")
             total = store.size()
             targets = self._checkpoint_targets(total)
             self._walk(total, targets)
-            self._check_indexes()
+            self._check_mismatches()
+            if self.complete:  # past a gap, the tables and later checkpoints cannot be compared
+                self._check_beyond(self.report.size)
+                self._check_indexes()
         self._check_signatures()
 
     # --- checkpoints ---------------------------------------------------------------------------------------
 
     def _checkpoint_targets(self, total: int) -> dict[int, list[tuple[str, str]]]:
-        """Sizes at which a root must be checked → (where the checkpoint came from, note)."""
+        """Sizes at which a root must be checked → (where the checkpoint came from, note).
+
+        Checkpoints of more entries than the ledger holds are kept aside for `_check_beyond`.
+        """
         targets: dict[int, list[tuple[str, str]]] = {}
         for size, note in self.store.checkpoints():
-            targets.setdefault(size, []).append(("stored", note))
+            self.stored.append((size, note))
+            if size > total:
+                self.beyond.append(("stored", size, note))
+            else:
+                targets.setdefault(size, []).append(("stored", note))
         for note in self.held:
             try:
                 cp = parse_unverified(note)
             except TracechainError as e:
                 self.problem(None, f"a checkpoint held is malformed: {e}")
                 continue
+            self.held_sizes.append((cp.size, note))
             if cp.size > total:
-                self.problem(
-                    total,
-                    f"the ledger has {total} entries but a checkpoint held is of size {cp.size}:"
-                    " it was truncated or rolled back",
-                    note,
-                )
-                continue
-            targets.setdefault(cp.size, []).append(("held", note))
+                self.beyond.append(("held", cp.size, note))
+            else:
+                targets.setdefault(cp.size, []).append(("held", note))
         return targets
 
+    def _checkpoint_verifiers(self) -> list[VerifierKey]:
+        verifiers = []
+        for k in self.keys.values():
+            if k.role == "operator" and k.name == self.origin:
+                try:
+                    verifiers.append(VerifierKey.from_public(k.name, k.public))
+                except TracechainError:
+                    continue  # a damaged key entry, reported where it is read
+        return verifiers
+
+    def _open(self, source: str, size: int, note: str, at: int) -> Checkpoint | None:
+        """The checkpoint in ``note`` if an operator key signed it for this ledger at ``size``; else a problem."""
+        self.report.checkpoints_checked += 1
+        try:
+            cp = open_checkpoint(note, self._checkpoint_verifiers(), origin=self.origin)
+        except TracechainError as e:
+            self.problem(at, f"{source} checkpoint at size {size} does not verify: {e}", note)
+            return None
+        if cp.size != size:
+            self.problem(at, f"{source} checkpoint filed under size {size} is of size {cp.size}", note)
+            return None
+        return cp
+
     def _check_checkpoints(self, size: int, root: bytes, notes: list[tuple[str, str]]) -> None:
-        verifiers = [
-            VerifierKey.from_public(k.name, k.public)
-            for k in self.keys.values()
-            if k.role == "operator" and k.name == self.origin
-        ]
         at = max(size - 1, 0)
+        # What matching checkpoints vouch for so far: a mismatch here lies in the entries after it.
+        floors = {"held": self.held_match, "stored": self.any_match}
         seen: dict[bytes, str] = {}
         for source, note in notes:
-            self.report.checkpoints_checked += 1
-            try:
-                cp = open_checkpoint(note, verifiers, origin=self.origin)
-            except TracechainError as e:
-                self.problem(at, f"{source} checkpoint at size {size} does not verify: {e}", note)
+            cp = self._open(source, size, note, at)
+            if cp is None:
                 continue
-            if cp.root != root:
-                self.problem(
-                    at,
-                    f"{source} checkpoint at size {size} has root {cp.root.hex()} but the entries give {root.hex()}:"
-                    " the ledger was rewritten at or before this size",
-                    note,
-                )
             for other_root, other_note in seen.items():
                 if other_root != cp.root:
-                    self.problem(at, f"two checkpoints of size {size} with different roots: a fork", other_note, note)
+                    self.problem(
+                        floors["held"],
+                        f"two checkpoints of size {size} with different roots: a fork",
+                        other_note,
+                        note,
+                        until=size,
+                    )
             seen.setdefault(cp.root, note)
+            if cp.root == root:
+                self.any_match = size
+                if source == "held":
+                    self.held_match = size
+                else:
+                    self.stored_match.append((size, note))
+            else:
+                self.mismatches.append((floors[source], size, source, note, cp.root, root))
+
+    def _check_mismatches(self) -> None:
+        """Report the checkpoints the entries disagree with, each with the log's own signature on the other tree."""
+        for floor, size, source, note, claimed, actual in self.mismatches:
+            other = next((n for s, n in self.stored_match if s >= size), None)
+            evidence = (note,) if other is None else (note, other)
+            self.problem(
+                floor,
+                f"{source} checkpoint at size {size} has root {claimed.hex()} but the entries give {actual.hex()}:"
+                f" the ledger was rewritten somewhere in entries {floor}..{size - 1}",
+                *evidence,
+                until=size,
+            )
+
+    def _check_beyond(self, total: int) -> None:
+        """Checkpoints of more entries than the ledger holds: truncation or rollback, and forks among them.
+
+        Their signatures are checked when the ledger still lists a key they are signed by; a truncation can
+        remove the registration of a later operator key, and the checkpoint still proves what was there.
+        """
+        newest = max(self.stored, default=None)
+        by_size: dict[int, dict[bytes, str]] = {}
+        for source, size, note in sorted(self.beyond, key=lambda b: b[1]):
+            cp = self._open_beyond(source, size, note, max(total - 1, 0))
+            if cp is None:
+                continue
+            floor = self.held_match if source == "held" else self.any_match
+            shown = f"; its newest checkpoint is of size {newest[0]}" if newest is not None else ""
+            self.problem(
+                floor,
+                f"rollback: the ledger has {total} entries but a {source} checkpoint is of size {size}:"
+                f" it was truncated or rolled back{shown}",
+                *((note, newest[1]) if newest is not None and newest[1] != note else (note,)),
+                until=size,
+            )
+            roots = by_size.setdefault(size, {})
+            for other_root, other_note in roots.items():
+                if other_root != cp.root:
+                    self.problem(
+                        floor,
+                        f"two checkpoints of size {size} with different roots: a fork",
+                        other_note,
+                        note,
+                        until=size,
+                    )
+            roots.setdefault(cp.root, note)
+        seen = max(self.held_sizes, default=None, key=lambda h: h[0])
+        if seen is not None and seen[0] <= total and (newest is None or newest[0] < seen[0]):
+            self.problem(
+                None,
+                f"rollback: the newest checkpoint stored in the ledger is of size {newest[0] if newest else 0},"
+                f" older than a checkpoint already seen of size {seen[0]}",
+                *((newest[1], seen[1]) if newest is not None else (seen[1],)),
+            )
+
+    def _open_beyond(self, source: str, size: int, note: str, at: int) -> Checkpoint | None:
+        verifiers = self._checkpoint_verifiers()
+        known = {(v.name, v.key_id) for v in verifiers}
+        try:
+            _text, signatures = parse_note(note)
+        except TracechainError as e:
+            self.problem(at, f"{source} checkpoint of size {size} is malformed: {e}", note)
+            return None
+        if any((s.name, s.key_id) in known for s in signatures):
+            return self._open(source, size, note, at)
+        try:
+            cp = parse_unverified(note)
+        except TracechainError as e:
+            self.problem(at, f"{source} checkpoint of size {size} is malformed: {e}", note)
+            return None
+        if cp.origin != self.origin or cp.size != size:
+            self.problem(at, f"{source} checkpoint filed under size {size} is of {cp.origin} at size {cp.size}", note)
+            return None
+        return cp
 
     # --- the walk ------------------------------------------------------------------------------------------
 
     def _walk(self, total: int, targets: dict[int, list[tuple[str, str]]]) -> None:
         report = self.report
-        acc = merkle.RootAccumulator()
-        edge = TileEdge()
+        edge = TileEdge()  # also gives the root at any size reached (no separate accumulator to feed per entry)
         tiles = _TileComparer(self.store, self)
         prev = ZERO_HASH
         expected = 0
@@ -269,15 +405,19 @@ class _Verifier:
         for index, raw in self.store.iter_entries():
             if index != expected:
                 self.problem(expected, f"entries {expected}..{index - 1} are missing (next stored is {index})")
+                self.complete = False
                 return
             data = bytes(raw) if raw is not None else b""
-            leaf = merkle.leaf_hash(data)
             try:
                 entry = Entry.from_bytes(data, expected_index=index)
             except EncodingError as e:
                 self.problem(index, str(e))
                 entry = None
-            if entry is not None:
+            # Entry.from_bytes hashed these very bytes already; hash again only for an entry that did not decode.
+            leaf = entry.leaf_hash if entry is not None else merkle.leaf_hash(data)
+            if entry is None:
+                batch_hashes.append(leaf)  # still a member of its batch, so a later seal must cover it
+            else:
                 if entry.prev != prev:
                     self.problem(index, f"chain broken: links to {entry.prev.hex()}, previous leaf is {prev.hex()}")
                 if entry.kind == "seal":
@@ -288,18 +428,20 @@ class _Verifier:
                     batch_hashes.append(leaf)
                     batch_kinds.add(entry.kind)
             prev = leaf
-            acc.append(leaf)
             for done in edge.append(leaf):
                 tiles.compare(*done)
             expected = index + 1
             if expected in targets:
-                self._check_checkpoints(expected, acc.root(), targets.pop(expected))
+                self._check_checkpoints(expected, edge.root(), targets.pop(expected))
             if self.progress is not None and expected % 4096 == 0:
                 self.progress(expected, total)
         if batch_hashes:
+            # A range: when an entry inside it fails a check of its own (one inserted before the seal, say, which
+            # shifted the seal off its index), that entry is where the damage is.
             self.problem(
                 expected - len(batch_hashes),
                 f"entries {expected - len(batch_hashes)}..{expected - 1} are not covered by a batch signature",
+                until=expected,
             )
         if expected == 0:
             self.problem(None, "the ledger has no entries, not even its genesis")
@@ -307,7 +449,7 @@ class _Verifier:
             tiles.compare(level, index, blob)
         tiles.finish(edge)
         report.size = expected
-        report.root = acc.root()
+        report.root = edge.root()
         if self.progress is not None:
             self.progress(expected, total)
 
@@ -317,7 +459,9 @@ class _Verifier:
             if kind == "event":
                 event = entry.event
                 assert event is not None
-                self.item_rows += len(item_codes(event.data))
+                for code in item_codes(event.data):
+                    self.item_rows += 1
+                    self.item_digest = (self.item_digest + _item_digest(code, index)) % _DIGEST_MODULUS
                 self.report.events += 1
             elif kind == "genesis":
                 self._genesis(entry)
@@ -331,7 +475,7 @@ class _Verifier:
                 self.problem(0, f"entry 0 must be the genesis entry, found {kind!r}")
         except EncodingError as e:
             self.problem(index, str(e))
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:  # a body of the wrong shape
             self.problem(index, f"malformed {kind} entry: {e!r}")
 
     def _genesis(self, entry: Entry) -> None:
@@ -344,7 +488,11 @@ class _Verifier:
         if body.get("format") != ENTRY_VERSION:
             self.problem(0, f"genesis names format {body.get('format')!r}, expected {ENTRY_VERSION}")
         op = body["operator"]
-        self.keys[op["public"]] = _Key(op["public"], op["name"], op["actor"], "operator", 0)
+        public = op["public"]
+        if not isinstance(public, bytes) or len(public) != 32:
+            self.problem(0, "the genesis entry's operator public key must be 32 bytes")
+            return
+        self.keys[public] = _Key(public, str(op["name"]), str(op["actor"]), "operator", 0)
 
     def _key(self, index: int, body: dict[str, Any]) -> None:
         public = body["public"]
@@ -373,6 +521,9 @@ class _Verifier:
             batch_root, signature, actor = body["root"], body["sig"], body["actor"]
         except (KeyError, TypeError):
             self.problem(index, "malformed seal: expected actor, count, first, public, root and sig")
+            return
+        if type(first) is not int or type(count) is not int or not isinstance(public, bytes):
+            self.problem(index, "malformed seal: first and count must be integers and public bytes")
             return
         if not hashes:
             self.problem(index, "a seal with no entries before it to cover")
@@ -418,13 +569,30 @@ class _Verifier:
         stored_items = self.store.item_count()
         if stored_items != self.item_rows:
             self.problem(None, f"item index has {stored_items} rows, the events name {self.item_rows} codes")
+        else:
+            digest = 0
+            for code, index in self.store.iter_items():
+                digest = (digest + _item_digest(code, index)) % _DIGEST_MODULUS
+            if digest != self.item_digest:
+                self.problem(None, "the item index does not match the events: rows were changed")
         stored_keys = {row[0]: row for row in self.store.key_rows()}
         for public, key in self.keys.items():
             row = stored_keys.pop(public, None)
-            if row is None or row[1:] != (key.name, key.actor, key.role, key.registered, key.revoked):
+            if row is None or row[1:5] != (key.name, key.actor, key.role, key.registered):
                 self.problem(key.registered, "the keys table does not match the key entries for this key")
+            elif row[5] != key.revoked:
+                at = min(i for i in (row[5], key.revoked) if isinstance(i, int))
+                self.problem(at, "the keys table does not match the key entries on when this key was revoked")
         for public in stored_keys:
             self.problem(None, f"the keys table lists key {public.hex()} that no entry registered")
+
+
+def _item_digest(code: object, index: object) -> int:
+    """One item-index row's share of an order-independent digest of the whole index (constant memory)."""
+    return int.from_bytes(hashlib.sha256(repr((code, index)).encode("utf-8", "surrogatepass")).digest(), "big")
+
+
+_DIGEST_MODULUS = 1 << 256
 
 
 class _TileComparer:
