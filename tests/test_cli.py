@@ -266,3 +266,15 @@ def test_schema_list_and_show() -> None:
     code, out, _ = run("schema", "show", "profile-salt")
     assert code == 0 and json.loads(out)["$schema"].endswith("2020-12/schema")
     assert run("schema", "show", "nope")[0] == 2
+
+
+def test_the_readme_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    events = [make_event(i) for i in range(3)]
+    events[1]["epcList"] = ["(01)06901234567892(21)SN0001"]
+    namespace: dict[str, object] = {"password": "readme example password", "events": events}
+    exec(compile(code, "README.md", "exec"), namespace)
+    report = namespace["report"]
+    assert getattr(report, "ok", False)
