@@ -165,9 +165,16 @@ def checkpoint(ledger: str, key_path: str) -> None:
     type=click.File(encoding="utf-8"),
     help="A checkpoint held from earlier; the ledger must extend it. Repeatable.",
 )
-@click.option("--no-signatures", is_flag=True, help="Check hashes, chain and tree only.")
+@click.option("--no-signatures", is_flag=True, help="Skip the Ed25519 checks of batch signatures.")
+@click.option(
+    "--hash-only",
+    is_flag=True,
+    help="Integrity only: hashes, chain, tree, tiles, seals and checkpoints; no event decoding, no signatures.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def verify(ledger: str, checkpoint_files: tuple[TextIO, ...], no_signatures: bool, as_json: bool) -> int:
+def verify(
+    ledger: str, checkpoint_files: tuple[TextIO, ...], no_signatures: bool, hash_only: bool, as_json: bool
+) -> int:
     """Verify every entry, batch signature, tile and checkpoint of LEDGER.
 
     JSON output: {"ok", "size", "root", "first_bad_index", "problems": [{"index", "message"}], ...}.
@@ -183,7 +190,9 @@ def verify(ledger: str, checkpoint_files: tuple[TextIO, ...], no_signatures: boo
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-    report = tracechain.verify(ledger, held, signatures=not no_signatures, progress=progress)
+    report = tracechain.verify(
+        ledger, held, signatures=not (no_signatures or hash_only), contents=not hash_only, progress=progress
+    )
     if bar is not None:
         bar.render_finish()
     if as_json:

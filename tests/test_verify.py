@@ -125,3 +125,39 @@ def test_progress_is_reported(filled: tuple[str, str]) -> None:
     seen: list[tuple[int, int]] = []
     tracechain.verify(path, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1][0] == seen[-1][1]
+
+
+def test_the_integrity_only_pass_agrees_with_the_full_one(filled: tuple[str, str]) -> None:
+    path, note = filled
+    full = tracechain.verify(path, [note])
+    quick = tracechain.verify(path, [note], signatures=False, contents=False)
+    assert quick.ok
+    assert (quick.size, quick.root) == (full.size, full.root)
+    assert quick.signatures_checked == 0
+    assert quick.events == 0  # event bodies were not decoded
+
+
+@pytest.mark.parametrize("index", [4, 57, 150, 203])
+def test_the_integrity_only_pass_finds_a_changed_event_byte(filled: tuple[str, str], index: int) -> None:
+    path, note = filled
+    con = sqlite3.connect(path)
+    (data,) = con.execute("SELECT data FROM entries WHERE idx = ?", (index,)).fetchone()
+    flipped = bytearray(data)
+    flipped[-5] ^= 0x01
+    con.execute("UPDATE entries SET data = ? WHERE idx = ?", (bytes(flipped), index))
+    con.commit()
+    con.close()
+    quick = tracechain.verify(path, [note], signatures=False, contents=False)
+    assert not quick.ok
+    assert quick.first_bad_index == index == tracechain.verify(path, [note]).first_bad_index
+
+
+@pytest.mark.parametrize("index", [0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**40])
+def test_event_headers_are_read_at_every_integer_width(index: int) -> None:
+    from tracechain import encoding
+    from tracechain.verify import _event_header
+
+    prev = bytes(range(32))
+    data = encoding.encode_entry(1, index, prev, "event", b"\x80")
+    assert _event_header(data) == (index, prev)
+    assert _event_header(encoding.encode_entry(1, index, prev, "seal", {"x": 1})) is None

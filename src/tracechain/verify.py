@@ -137,14 +137,18 @@ def verify(
     checkpoints: Iterable[str] = (),
     *,
     signatures: bool = True,
+    contents: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> VerifyReport:
     """Verify the whole ledger at ``path``; see the module docstring for the steps.
 
     ``checkpoints`` are signed checkpoints held from earlier (outside the ledger): the ledger must extend each.
-    ``signatures=False`` checks hashes, chain, tree and structure only. ``workers`` caps the processes used
-    for signatures (default: all cores). ``progress(done, total)`` is called as entries are checked.
+    ``signatures=False`` skips the Ed25519 checks of batch seals. ``contents=False`` is the integrity-only pass:
+    every entry's bytes are still hashed and chained and the tree, tiles, seals and checkpoints all checked, but
+    event bodies are not decoded, and SQLite's b-tree check and the derived item index are skipped; it finds any
+    change to the hashed bytes, not a writer that stored well-hashed but malformed events. ``workers`` caps the
+    processes used for signatures (default: all cores). ``progress(done, total)`` is called as entries are checked.
     """
     report = VerifyReport(str(path))
     try:
@@ -153,7 +157,7 @@ def verify(
         report.problems.append(Problem(None, str(e)))
         return report
     try:
-        _Verifier(store, report, list(checkpoints), signatures, workers, progress).run()
+        _Verifier(store, report, list(checkpoints), signatures, workers, progress, contents=contents).run()
     except StorageError as e:
         report.problems.append(Problem(None, f"the file is damaged: {e}"))
     finally:
@@ -195,9 +199,12 @@ class _Verifier:
         signatures: bool,
         workers: int | None,
         progress: Progress | None,
+        *,
+        contents: bool = True,
     ) -> None:
         self.store = store
         self.report = report
+        self.contents = contents
         self.held = held
         self.signatures = signatures
         self.workers = workers
@@ -222,7 +229,7 @@ class _Verifier:
     def run(self) -> None:
         store = self.store
         with store.read():
-            for message in store.integrity_check()[:5]:
+            for message in store.integrity_check()[:5] if self.contents else ():
                 self.problem(None, f"SQLite finds the file damaged: {message}")
             for message in store.schema_problems()[:5]:
                 self.problem(None, f"the file's tables are not a ledger's: {message}")
@@ -235,7 +242,8 @@ class _Verifier:
             self._check_mismatches()
             if self.complete:  # past a gap, the tables and later checkpoints cannot be compared
                 self._check_beyond(self.report.size)
-                self._check_indexes()
+                if self.contents:
+                    self._check_indexes()
         self._check_signatures()
 
     # --- checkpoints ---------------------------------------------------------------------------------------
@@ -408,25 +416,20 @@ class _Verifier:
                 self.complete = False
                 return
             data = bytes(raw) if raw is not None else b""
-            try:
-                entry = Entry.from_bytes(data, expected_index=index)
-            except EncodingError as e:
-                self.problem(index, str(e))
-                entry = None
-            # Entry.from_bytes hashed these very bytes already; hash again only for an entry that did not decode.
-            leaf = entry.leaf_hash if entry is not None else merkle.leaf_hash(data)
-            if entry is None:
-                batch_hashes.append(leaf)  # still a member of its batch, so a later seal must cover it
+            header = None if self.contents else _event_header(data)
+            if header is not None:
+                # Integrity only: an event entry's index and link read straight from its fixed layout.
+                leaf = merkle.leaf_hash(data)
+                if header[0] != index:
+                    self.problem(index, f"entry stored at index {index} says it is entry {header[0]}")
+                if header[1] != prev:
+                    self.problem(index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}")
+                batch_hashes.append(leaf)
+                batch_kinds.add("event")
             else:
-                if entry.prev != prev:
-                    self.problem(index, f"chain broken: links to {entry.prev.hex()}, previous leaf is {prev.hex()}")
-                if entry.kind == "seal":
-                    self._seal(entry, batch_hashes, batch_kinds)
-                    batch_hashes, batch_kinds = [], set()
-                else:
-                    self._content(entry)
-                    batch_hashes.append(leaf)
-                    batch_kinds.add(entry.kind)
+                leaf = self._entry(index, data, prev, batch_hashes, batch_kinds)
+                if not batch_hashes:  # a seal closed the batch
+                    batch_kinds = set()
             prev = leaf
             for done in edge.append(leaf):
                 tiles.compare(*done)
@@ -452,6 +455,27 @@ class _Verifier:
         report.root = edge.root()
         if self.progress is not None:
             self.progress(expected, total)
+
+    def _entry(self, index: int, data: bytes, prev: bytes, batch_hashes: list[bytes], batch_kinds: set[str]) -> bytes:
+        """Decode and check one entry in full; returns its leaf hash. A seal empties ``batch_hashes``."""
+        try:
+            entry = Entry.from_bytes(data, expected_index=index)
+        except EncodingError as e:
+            self.problem(index, str(e))
+            leaf = merkle.leaf_hash(data)
+            batch_hashes.append(leaf)  # still a member of its batch, so a later seal must cover it
+            return leaf
+        if entry.prev != prev:
+            self.problem(index, f"chain broken: links to {entry.prev.hex()}, previous leaf is {prev.hex()}")
+        if entry.kind == "seal":
+            self._seal(entry, batch_hashes, batch_kinds)
+            batch_hashes.clear()
+        else:
+            if self.contents or entry.kind != "event":
+                self._content(entry)
+            batch_hashes.append(entry.leaf_hash)
+            batch_kinds.add(entry.kind)
+        return entry.leaf_hash
 
     def _content(self, entry: Entry) -> None:
         kind, body, index = entry.kind, entry.body, entry.index
@@ -585,6 +609,31 @@ class _Verifier:
                 self.problem(at, "the keys table does not match the key entries on when this key was revoked")
         for public in stored_keys:
             self.problem(None, f"the keys table lists key {public.hex()} that no entry registered")
+
+
+_INT_WIDTHS = {0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8}
+_EVENT_KIND = b"\xa5event"
+
+
+def _event_header(data: bytes) -> tuple[int, bytes] | None:
+    """(index, previous leaf hash) of an event entry read from its bytes' fixed layout, or None for any other.
+
+    An event entry starts ``95 01 <index> c4 20 <32-byte prev> a5 "event"`` (docs/SPEC.md §2–3), so the
+    integrity pass needs no msgpack decode to follow the chain. Anything else takes the full decode.
+    """
+    if data[:2] != b"\x95\x01" or len(data) < 45:
+        return None
+    first = data[2]
+    if first < 0x80:
+        index, pos = first, 3
+    else:
+        width = _INT_WIDTHS.get(first)
+        if width is None:
+            return None
+        index, pos = int.from_bytes(data[3 : 3 + width], "big"), 3 + width
+    if data[pos : pos + 2] != b"\xc4\x20" or data[pos + 34 : pos + 40] != _EVENT_KIND:
+        return None
+    return index, data[pos + 2 : pos + 34]
 
 
 def _item_digest(code: object, index: object) -> int:
