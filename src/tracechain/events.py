@@ -309,19 +309,28 @@ def _free(value: object, path: str, problems: _Problems) -> Any:
         return None
 
 
-def _quantities(value: object, path: str, problems: _Problems) -> list[dict[str, Any]] | None:
-    items = _list(value, path, problems)
-    if items is None:
-        return None
-    out = []
+def _members(
+    value: object, path: str, keys: tuple[str, ...], problems: _Problems
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, object) for each member of a list of small objects, reporting keys outside ``keys``."""
+    items = _list(value, path, problems) or []
     for i, item in enumerate(items):
         p = f"{path}[{i}]"
         obj = _object(item, p, problems)
         if obj is None:
             continue
-        extra = set(obj) - {"epcClass", "quantity", "uom"}
+        extra = set(obj) - set(keys)
         if extra:
-            problems.add(p, f"unexpected keys {sorted(extra)}; a quantity has epcClass, quantity and uom")
+            problems.add(p, f"unexpected keys {sorted(extra)}; expected only {', '.join(keys)}")
+        yield p, obj
+
+
+def _quantities(value: object, path: str, problems: _Problems) -> list[dict[str, Any]] | None:
+    if not isinstance(value, list):
+        _list(value, path, problems)
+        return None
+    out = []
+    for p, obj in _members(value, path, ("epcClass", "quantity", "uom"), problems):
         q: dict[str, Any] = {}
         if "epcClass" not in obj:
             problems.add(f"{p}.epcClass", "required")
@@ -352,18 +361,11 @@ def _location(value: object, path: str, problems: _Problems) -> dict[str, Any] |
 
 def _typed_links(value: object, path: str, value_key: str, kind: str, problems: _Problems) -> list[Any] | None:
     """sourceList, destinationList and bizTransactionList: [{type, <value_key>}]."""
-    items = _list(value, path, problems)
-    if items is None:
+    if not isinstance(value, list):
+        _list(value, path, problems)
         return None
     out = []
-    for i, item in enumerate(items):
-        p = f"{path}[{i}]"
-        obj = _object(item, p, problems)
-        if obj is None:
-            continue
-        extra = set(obj) - {"type", value_key}
-        if extra:
-            problems.add(p, f"unexpected keys {sorted(extra)}; expected type and {value_key}")
+    for p, obj in _members(value, path, ("type", value_key), problems):
         link: dict[str, Any] = {}
         if value_key not in obj:
             problems.add(f"{p}.{value_key}", "required")
