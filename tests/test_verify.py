@@ -161,3 +161,24 @@ def test_event_headers_are_read_at_every_integer_width(index: int) -> None:
     data = encoding.encode_entry(1, index, prev, "event", b"\x80")
     assert _event_header(data) == (index, prev)
     assert _event_header(encoding.encode_entry(1, index, prev, "seal", {"x": 1})) is None
+
+
+def test_a_full_tile_stores_its_inner_rows_and_damage_to_them_is_found(filled: tuple[str, str]) -> None:
+    from tracechain import merkle
+    from tracechain.tiles import FULL_TILE_BYTES
+
+    path, note = filled
+    con = sqlite3.connect(path)
+    (tile,) = con.execute("SELECT hashes FROM tiles WHERE level = 0 AND idx = 0").fetchone()
+    assert len(tile) == FULL_TILE_BYTES
+    leaves = [tile[i : i + 32] for i in range(0, 256 * 32, 32)]
+    assert tile[-32:] == merkle.root(leaves)  # the last inner row is the tile's root
+    assert tile[256 * 32 : 256 * 32 + 32] == merkle.hash_children(leaves[0], leaves[1])
+    damaged = bytearray(tile)
+    damaged[256 * 32 + 100] ^= 0x40
+    con.execute("UPDATE tiles SET hashes = ? WHERE level = 0 AND idx = 0", (bytes(damaged),))
+    con.commit()
+    con.close()
+    report = tracechain.verify(path, [note])
+    assert not report.ok
+    assert any("tile 0/0" in p.message for p in report.problems)

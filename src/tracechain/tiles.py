@@ -2,11 +2,13 @@
 
 Tile ``i`` at level ``l`` holds up to 256 hashes; hash ``j`` in it is the root of the complete subtree over leaves
 ``[(256·i + j)·256^l, (256·i + j + 1)·256^l)``. Level 0 holds the leaf hashes. Only the rightmost tile of each
-level is partial, and tiles only ever grow, so a tile read now also serves every smaller tree size.
+level is partial, and tiles only ever grow, so a tile read now also serves every smaller tree size. A full tile is
+stored with its 255 inner subtree roots after its 256 hashes (rows of 128, 64, …, 1), so no proof hashes inside
+a full tile.
 
 `TileEdge` is the writer's and the verifier's view: the partial tiles along the right edge, extended leaf by leaf.
-`TileReader` answers `merkle.NodeReader` queries from stored tiles, hashing inside a tile to reach subtrees that
-are not 256-aligned, with a small cache of expanded tiles keyed by their contents.
+`TileReader` answers `merkle.NodeReader` queries from stored tiles, reading a full tile's inner rows and hashing
+inside the rightmost partial tiles, with a cache of the tiles it has read.
 """
 
 from __future__ import annotations
@@ -17,14 +19,25 @@ from collections.abc import Callable
 
 from tracechain.merkle import EMPTY_ROOT, hash_children
 
-__all__ = ["TILE_HEIGHT", "TILE_WIDTH", "TileEdge", "TileReader"]
+__all__ = ["FULL_TILE_BYTES", "TILE_HEIGHT", "TILE_WIDTH", "TileEdge", "TileReader"]
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
+FULL_TILE_BYTES = (2 * TILE_WIDTH - 1) * 32  # a full tile: 256 hashes, then its 255 inner subtree roots
 _HASH = 32
 _NODE = b"\x01"  # RFC 9162 interior-node prefix, as in merkle.hash_children
 
 TileFetcher = Callable[[int, int], "bytes | None"]
+
+
+def _inner_rows(hashes: list[bytes]) -> tuple[bytes, bytes]:
+    """A full tile's root and its inner rows (128, 64, …, 1 hashes) concatenated, bottom up."""
+    rows: list[bytes] = []
+    level = hashes
+    while len(level) > 1:
+        level = [hash_children(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        rows.append(b"".join(level))
+    return level[0], b"".join(rows)
 
 
 def _tile_root(hashes: list[bytes]) -> bytes:
@@ -82,8 +95,10 @@ class TileEdge:
             if len(row) < TILE_WIDTH:
                 self._dirty.add(level)
                 break
-            done.append((level, n // TILE_WIDTH, b"".join(row)))
-            h = _tile_root(row)
+            # A full tile is stored with its inner rows: they are hashed here anyway, and with them a proof
+            # reads any subtree root inside the tile instead of re-hashing up to 255 nodes.
+            h, inner = _inner_rows(row)
+            done.append((level, n // TILE_WIDTH, b"".join(row) + inner))
             self.partial[level] = []
             self._dirty.add(level)
             level, n = level + 1, n // TILE_WIDTH
@@ -170,6 +185,15 @@ class TileReader:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
+        if len(blob) == FULL_TILE_BYTES:  # bottom row and inner rows, as TileEdge stores a full tile
+            rows, at = [], 0
+            for width in (256, 128, 64, 32, 16, 8, 4, 2, 1):
+                rows.append(blob[at : at + width * _HASH])
+                at += width * _HASH
+            self._cache[key] = rows
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return rows
         rows = [blob]
         row, sha256 = blob, hashlib.sha256
         while len(row) > _HASH:

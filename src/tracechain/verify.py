@@ -36,7 +36,7 @@ from tracechain.keys import VerifierKey, verify_ed25519
 from tracechain.ledger import ENTRY_VERSION, ZERO_HASH, Entry, batch_message
 from tracechain.notes import parse_note
 from tracechain.store import Store
-from tracechain.tiles import TILE_WIDTH, TileEdge
+from tracechain.tiles import FULL_TILE_BYTES, TILE_WIDTH, TileEdge
 
 __all__ = ["Problem", "VerifyReport", "check", "verify"]
 
@@ -661,12 +661,17 @@ class _TileComparer:
         width = TILE_WIDTH**level
         first_leaf = index * TILE_WIDTH * width
         stored_b = bytes(stored) if stored is not None else b""
-        for i in range(0, len(blob), 32):
+        bottom = min(len(blob), TILE_WIDTH * 32)
+        for i in range(0, bottom, 32):
             if stored_b[i : i + 32] != blob[i : i + 32]:
                 start = first_leaf + (i // 32) * width
                 break
         else:
-            start = first_leaf + len(blob) // 32 * width
+            if len(blob) == FULL_TILE_BYTES and stored_b[:bottom] == blob[:bottom]:
+                # The bottom row agrees: the damage is in a full tile's inner rows, which all its proofs rely on.
+                start, width = first_leaf, TILE_WIDTH * width
+            else:  # the stored tile holds more or fewer hashes than the entries make: they end where it differs
+                start = first_leaf + len(blob) // 32 * width
         # A hash higher up that differs only because a leaf below it does says nothing new: report each
         # damaged range once, at the most precise level, which is compared first.
         if any(a < start + width and start < b for a, b in self.reported):
