@@ -239,12 +239,17 @@ class Ledger:
         """Open an existing ledger; a missing file, another kind of file or an unknown version is refused.
 
         ``tile_cache`` is how many tiles proofs keep in memory (each at most 16 KiB with its inner hashes, so
-        the default holds up to 64 MiB once proofs have touched that many tiles; 1M entries have 3,922 tiles).
+        the default holds up to 64 MiB once proofs have touched that many tiles; 1M entries make about 3,920 tiles).
         A proof whose tiles are cached needs no hashing inside tiles and no SQL read.
         """
         if tile_cache < 1:  # checked before the file is opened, so nothing is left open on refusal
             raise ValidationError(f"tile_cache must be at least 1 tile, found {tile_cache}")
-        return cls(Store(path), tile_cache=tile_cache)
+        store = Store(path)
+        try:
+            return cls(store, tile_cache=tile_cache)
+        except BaseException:
+            store.close()
+            raise
 
     def close(self) -> None:
         self._store.close()
