@@ -178,7 +178,11 @@ def uscc_check_char(first17: str) -> str:
     problem = _uscc_bad_symbol(text)
     if problem is not None:
         raise IdentifierError(f"USCC check character of {text!r}: {problem}")
-    return USCC_ALPHABET[(31 - _uscc_sum(text) % 31) % 31]
+    return _uscc_check(text)
+
+
+def _uscc_check(first17: str) -> str:
+    return USCC_ALPHABET[(31 - _uscc_sum(first17) % 31) % 31]
 
 
 def validate_uscc(code: str) -> str:
@@ -192,7 +196,7 @@ def validate_uscc(code: str) -> str:
     problem = _uscc_bad_symbol(text)
     if problem is not None:
         raise IdentifierError(f"USCC {text!r}: {problem}")
-    expected = USCC_ALPHABET[(31 - _uscc_sum(text[:17]) % 31) % 31]
+    expected = _uscc_check(text[:17])
     if text[17] != expected:
         raise IdentifierError(f"USCC {text!r}: check character should be {expected!r}, found {text[17]!r}")
     return text

@@ -450,7 +450,7 @@ class _Verifier:
             self.problem(None, "the ledger has no entries, not even its genesis")
         for level, index, blob in edge.flush():
             tiles.compare(level, index, blob)
-        tiles.finish(edge)
+        tiles.finish()
         report.size = expected
         report.root = edge.root()
         if self.progress is not None:
@@ -679,7 +679,7 @@ class _TileComparer:
         self.reported.append((start, start + width))
         self.verifier.problem(start, f"stored tile {level}/{index} does not match the entries")
 
-    def finish(self, edge: TileEdge) -> None:
+    def finish(self) -> None:
         stored = self.store.tile_count()
         if stored != self.seen:
             self.verifier.problem(None, f"the file holds {stored} tiles, the entries make {self.seen}")
