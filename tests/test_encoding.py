@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -121,3 +122,25 @@ def test_entry_fields_are_type_checked() -> None:
         encoding.decode_entry(encoding.encode([1, 2]))
     with pytest.raises(EncodingError, match="fields are"):
         encoding.decode_entry(encoding.encode(["1", 2, b"", "k", None]))
+
+
+_BOUNDARY_INTS = st.sampled_from([0, 1, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x10000, 2**32 - 1, 2**32, 2**63 - 1])
+_BODY_LENGTHS = st.sampled_from([0, 1, 31, 255, 256, 65_535, 65_536])
+
+
+@given(
+    st.integers(-(2**63), 2**63 - 1),
+    st.one_of(_BOUNDARY_INTS, st.integers(-(2**63), 2**63 - 1)),
+    st.one_of(st.binary(max_size=40), st.binary(min_size=250, max_size=300)),
+    st.text(max_size=40),
+    _BODY_LENGTHS,
+)
+def test_entry_bytes_written_out_directly_match_msgpack(
+    version: int, index: int, prev: bytes, kind: str, length: int
+) -> None:
+    """encode_entry packs event entries without the normalising walk; the bytes must be msgpack's own."""
+    body = bytes(range(256)) * (length // 256) + bytes(length % 256)
+    normal = [version, index, prev, unicodedata.normalize("NFC", kind), body]  # text is always NFC-normalised
+    expected = msgpack.packb(normal, use_bin_type=True)
+    assert encoding.encode_entry(version, index, prev, kind, body) == expected
+    assert encoding.decode_entry(expected) == tuple(normal)

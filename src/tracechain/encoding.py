@@ -291,11 +291,20 @@ def _is_canonical_scalar(value: Any) -> bool:
 
 def encode_entry(version: int, index: int, prev: bytes, kind: str, body: Any) -> bytes:
     """An entry's bytes: the canonical array [version, index, previous leaf hash, kind, body]."""
-    fields = [version, index, prev, kind, body]
-    if type(body) is bytes and _is_canonical(fields, 0):
-        # An event entry: five scalars already canonical, so there is nothing to normalise before packing.
-        return pack_canonical(fields)
-    return encode(fields)
+    if (
+        type(body) is bytes
+        and type(prev) is bytes
+        and type(kind) is str
+        and kind.isascii()
+        and type(version) is int
+        and type(index) is int
+        and _INT_MIN <= version <= _INT_MAX
+        and _INT_MIN <= index <= _INT_MAX
+    ):
+        # An event entry, on the append path of every event: five scalars that are canonical as they stand (the
+        # conditions above are what `canonical` would check), so msgpack packs them without the normalising walk.
+        return _packer().pack([version, index, prev, kind, body])  # type: ignore[no-any-return]
+    return encode([version, index, prev, kind, body])
 
 
 def decode_entry(data: bytes) -> tuple[int, int, bytes, str, Any]:

@@ -17,9 +17,11 @@ Each call that writes (`append`, `append_many`, `register`, `revoke`) is one bat
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Self
 
 from tracechain import encoding, identifiers, merkle
@@ -380,21 +382,20 @@ class Ledger:
             edge = self._load_tip().copy()
             first, prev = edge.size, self._last_hash
             rows: list[tuple[int, bytes]] = []
-            tiles: list[tuple[int, int, bytes]] = []
             codes: list[tuple[str, int]] = []
             hashes: list[bytes] = []
-            encode_entry, leaf_hash, grow = encoding.encode_entry, merkle.leaf_hash, edge.append
+            # The per-event loop of every append: locals, and merkle.leaf_hash written inline.
+            encode_entry, sha256, leaf = encoding.encode_entry, hashlib.sha256, merkle.LEAF_PREFIX
             for index, (kind, body) in enumerate(items, first):
                 if kind == "event":
                     data = encode_entry(ENTRY_VERSION, index, prev, kind, body.canonical_bytes())
-                    codes += [(code, index) for code in body.item_codes()]
+                    codes.extend(zip(body.item_codes(), repeat(index)))
                 else:
                     data = encode_entry(ENTRY_VERSION, index, prev, kind, body)
-                prev = leaf_hash(data)
+                prev = sha256(leaf + data).digest()
                 rows.append((index, data))
                 hashes.append(prev)
-                if completed := grow(prev):
-                    tiles += completed
+            tiles = edge.extend(hashes)
             batch_root = merkle.root(hashes)
             seal = {
                 "actor": actor,
@@ -412,8 +413,9 @@ class Ledger:
             store.insert_entries(rows)
             store.insert_items(codes)
             store.put_tiles(tiles + edge.flush())
-            for offset, (kind, body) in enumerate(items):
-                self._apply_key_entry(kind, body, first + offset)
+            if structural:  # an event batch changes no key
+                for offset, (kind, body) in enumerate(items):
+                    self._apply_key_entry(kind, body, first + offset)
         # Only after the commit does the cached tip move.
         self._edge, self._last_hash = edge, seal_hash
         return BatchReceipt(first, len(items), seal_index, tuple(hashes))

@@ -19,6 +19,7 @@ from tracechain.errors import ProofError
 
 __all__ = [
     "EMPTY_ROOT",
+    "LEAF_PREFIX",
     "NodeReader",
     "RootAccumulator",
     "consistency_proof",
@@ -33,7 +34,8 @@ __all__ = [
     "verify_inclusion",
 ]
 
-_LEAF_PREFIX = b"\x00"
+#: RFC 9162 leaf prefix; exported for loops that hash leaves inline: SHA-256(LEAF_PREFIX || data).
+LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 _sha256 = hashlib.sha256
 
@@ -46,7 +48,7 @@ NodeReader = Callable[[int, int], bytes]
 
 def leaf_hash(data: bytes) -> bytes:
     """RFC 9162 leaf hash: SHA-256(0x00 || data)."""
-    return _sha256(_LEAF_PREFIX + data).digest()
+    return _sha256(LEAF_PREFIX + data).digest()
 
 
 def hash_children(left: bytes, right: bytes) -> bytes:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from tracechain.merkle import EMPTY_ROOT, hash_children
 
@@ -33,9 +33,9 @@ TileFetcher = Callable[[int, int], "bytes | None"]
 def _inner_rows(hashes: list[bytes]) -> tuple[bytes, bytes]:
     """A full tile's root and its inner rows (128, 64, …, 1 hashes) concatenated, bottom up."""
     rows: list[bytes] = []
-    level = hashes
+    level, sha256 = hashes, hashlib.sha256
     while len(level) > 1:
-        level = [hash_children(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        level = [sha256(_NODE + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
         rows.append(b"".join(level))
     return level[0], b"".join(rows)
 
@@ -103,6 +103,29 @@ class TileEdge:
             self._dirty.add(level)
             level, n = level + 1, n // TILE_WIDTH
         self.size += 1
+        return done
+
+    def extend(self, leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+        """Add many leaf hashes; returns the tiles they completed, as `append` does for one.
+
+        The leaves that complete no tile (up to 255 of every 256) join the bottom row in one slice; only the
+        last leaf of each tile goes through `append`, which hashes the tile and carries its root upwards.
+        """
+        done: list[tuple[int, int, bytes]] = []
+        pos, total = 0, len(leaves)
+        if total and not self.partial:
+            self.partial.append([])
+        while pos < total:
+            row = self.partial[0]
+            room = min(TILE_WIDTH - 1 - len(row), total - pos)
+            if room > 0:
+                row.extend(leaves[pos : pos + room])
+                self.size += room
+                pos += room
+                self._dirty.add(0)
+            if pos < total:
+                done += self.append(leaves[pos])
+                pos += 1
         return done
 
     def flush(self) -> list[tuple[int, int, bytes]]:
