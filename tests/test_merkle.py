@@ -229,3 +229,24 @@ def test_root_accumulator_matches_root_at_every_size() -> None:
         acc.append(h)
         assert acc.size == i + 1
         assert acc.root() == naive_mth(d[: i + 1])
+
+
+def test_a_shared_range_memo_changes_no_proof_and_no_root() -> None:
+    """One memo serves every size of a growing tree: a range's root does not depend on the tree around it."""
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(300)]
+    reader = merkle._list_reader(leaves)
+    memo: dict[tuple[int, int], bytes] = {}
+    for size in (1, 2, 3, 7, 100, 255, 256, 257, 299, 300):
+        assert merkle.root_from(size, reader, memo) == merkle.root(leaves[:size])
+        for index in range(0, size, 7):
+            assert merkle.inclusion_proof_from(index, size, reader, memo) == merkle.inclusion_proof(
+                leaves[:size], index
+            )
+        for old in range(0, size + 1, 11):
+            assert merkle.consistency_proof_from(old, size, reader, memo) == merkle.consistency_proof(
+                leaves[:size], old
+            )
+    # Only ranges that are not complete subtrees are remembered, each under its exact bounds.
+    assert memo
+    assert all((end - start) & (end - start - 1) for start, end in memo)
+    assert all(root == merkle.root(leaves[start:end]) for (start, end), root in memo.items())

@@ -53,6 +53,7 @@ __all__ = [
 
 ENTRY_VERSION = 1
 DEFAULT_TILE_CACHE = 4096
+_REMEMBERED_RANGES = 4096
 ZERO_HASH = bytes(32)
 _BATCH_DOMAIN = b"tracechain batch signature v1\x00"
 ROLES = ("operator", "actor")
@@ -203,6 +204,9 @@ class Ledger:
         self._edge: TileEdge | None = None
         self._last_hash = ZERO_HASH
         self._reader = TileReader(store.tile, cache_size=tile_cache)
+        # Roots of committed ranges never change, and every proof at one tree size meets the same ranges along
+        # its right edge (the root among them): remembered, a proof hashes nothing beyond its own path.
+        self._memo: dict[tuple[int, int], bytes] = {}
 
     # --- opening -------------------------------------------------------------------------------------------
 
@@ -278,9 +282,15 @@ class Ledger:
 
     def _root(self, size: int) -> bytes:
         try:
-            return merkle.root_from(size, self._reader)
+            return merkle.root_from(size, self._reader, self._ranges())
         except LookupError as e:
             raise StorageError(f"{self.path}: the tree's tiles are incomplete ({e}); run tracechain verify") from e
+
+    def _ranges(self) -> dict[tuple[int, int], bytes]:
+        """The remembered range roots, forgotten wholesale when they grow past a bound (about 20 per tree size)."""
+        if len(self._memo) > _REMEMBERED_RANGES:
+            self._memo.clear()
+        return self._memo
 
     def _check_size(self, size: int | None) -> int:
         current = self._store.size()
@@ -366,6 +376,7 @@ class Ledger:
             # The transaction rolled back: forget anything read or cached while it was open.
             self._edge = None
             self._reader.clear()
+            self._memo.clear()
             raise
 
     def _write_batch_once(
@@ -506,7 +517,7 @@ class Ledger:
             if not 0 <= index < n:
                 raise ProofError(f"entry index must be in [0, {n}), found {index}")
             try:
-                path = merkle.inclusion_proof_from(index, n, self._reader)
+                path = merkle.inclusion_proof_from(index, n, self._reader, self._ranges())
             except LookupError as e:
                 raise StorageError(f"{self.path}: the tree's tiles are incomplete ({e})") from e
             return InclusionProof(index, n, self._leaf(index), self._root(n), tuple(path))
@@ -518,7 +529,7 @@ class Ledger:
             if not 0 <= old_size <= n:
                 raise ProofError(f"old size must be in [0, {n}], found {old_size}")
             try:
-                path = merkle.consistency_proof_from(old_size, n, self._reader)
+                path = merkle.consistency_proof_from(old_size, n, self._reader, self._ranges())
             except LookupError as e:
                 raise StorageError(f"{self.path}: the tree's tiles are incomplete ({e})") from e
             return ConsistencyProof(old_size, n, self._root(old_size), self._root(n), tuple(path))

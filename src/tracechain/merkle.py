@@ -13,7 +13,7 @@ non-empty proof is refused.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 
 from tracechain.errors import ProofError
 
@@ -21,6 +21,7 @@ __all__ = [
     "EMPTY_ROOT",
     "LEAF_PREFIX",
     "NodeReader",
+    "RangeMemo",
     "RootAccumulator",
     "consistency_proof",
     "consistency_proof_from",
@@ -45,6 +46,9 @@ EMPTY_ROOT = _sha256(b"").digest()
 #: ``[index * 2**height, (index + 1) * 2**height)``; height 0 gives leaf hashes.
 NodeReader = Callable[[int, int], bytes]
 
+#: Remembered roots of leaf ranges [start, end) that are not complete subtrees (see `inclusion_proof_from`).
+RangeMemo = MutableMapping[tuple[int, int], bytes]
+
 
 def leaf_hash(data: bytes) -> bytes:
     """RFC 9162 leaf hash: SHA-256(0x00 || data)."""
@@ -61,14 +65,23 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _range_root(start: int, end: int, reader: NodeReader) -> bytes:
+def _range_root(start: int, end: int, reader: NodeReader, memo: RangeMemo | None = None) -> bytes:
     """MTH(D[start:end]) for a range the RFC recursion produces (start aligned to the range's split).
 
     Such a range is a run of complete subtrees of decreasing size, one per set bit of its length, whose
-    roots fold right to left.
+    roots fold right to left. Only the ranges along a tree's right edge have more than one part; with a ``memo``
+    their roots are remembered, since every proof at the same tree size meets the same ones.
     """
+    remaining = end - start
+    if not remaining & (remaining - 1):  # one complete subtree: a single lookup
+        height = remaining.bit_length() - 1
+        return reader(height, start >> height)
+    if memo is not None:
+        known = memo.get((start, end))
+        if known is not None:
+            return known
     parts: list[bytes] = []
-    pos, remaining = start, end - start
+    pos = start
     while remaining:
         height = remaining.bit_length() - 1
         parts.append(reader(height, pos >> height))
@@ -77,20 +90,26 @@ def _range_root(start: int, end: int, reader: NodeReader) -> bytes:
     acc = parts[-1]
     for part in reversed(parts[:-1]):
         acc = hash_children(part, acc)
+    if memo is not None:
+        memo[(start, end)] = acc
     return acc
 
 
-def root_from(size: int, reader: NodeReader) -> bytes:
-    """The root of the tree of the first ``size`` leaves."""
+def root_from(size: int, reader: NodeReader, memo: RangeMemo | None = None) -> bytes:
+    """The root of the tree of the first ``size`` leaves (``memo``: see `inclusion_proof_from`)."""
     if size < 0:
         raise ProofError(f"tree size must be ≥ 0, found {size}")
     if size == 0:
         return EMPTY_ROOT
-    return _range_root(0, size, reader)
+    return _range_root(0, size, reader, memo)
 
 
-def inclusion_proof_from(index: int, size: int, reader: NodeReader) -> list[bytes]:
-    """The audit path for leaf ``index`` in the tree of ``size`` leaves, leaf to root (RFC 9162 §2.1.3.1)."""
+def inclusion_proof_from(index: int, size: int, reader: NodeReader, memo: RangeMemo | None = None) -> list[bytes]:
+    """The audit path for leaf ``index`` in the tree of ``size`` leaves, leaf to root (RFC 9162 §2.1.3.1).
+
+    ``memo`` remembers the roots of ranges that are not complete subtrees, keyed by (start, end): pass the same
+    mapping to later proofs over the same committed leaves and they skip that hashing.
+    """
     if not 0 <= index < size:
         raise ProofError(f"leaf index must be in [0, {size}), found {index}")
     top_down: list[bytes] = []
@@ -98,17 +117,22 @@ def inclusion_proof_from(index: int, size: int, reader: NodeReader) -> list[byte
     while n > 1:
         k = _split(n)
         if m < k:
-            top_down.append(_range_root(start + k, start + n, reader))
+            top_down.append(_range_root(start + k, start + n, reader, memo))
             n = k
         else:
-            top_down.append(_range_root(start, start + k, reader))
+            top_down.append(_range_root(start, start + k, reader, memo))
             start, n, m = start + k, n - k, m - k
     top_down.reverse()
     return top_down
 
 
-def consistency_proof_from(old_size: int, new_size: int, reader: NodeReader) -> list[bytes]:
-    """The proof that the tree of ``old_size`` leaves is a prefix of the tree of ``new_size`` (RFC 9162 §2.1.4.1)."""
+def consistency_proof_from(
+    old_size: int, new_size: int, reader: NodeReader, memo: RangeMemo | None = None
+) -> list[bytes]:
+    """The proof that the tree of ``old_size`` leaves is a prefix of the tree of ``new_size`` (RFC 9162 §2.1.4.1).
+
+    ``memo``: as for `inclusion_proof_from`.
+    """
     if not 0 <= old_size <= new_size:
         raise ProofError(f"consistency needs 0 ≤ old size ≤ new size, found {old_size} and {new_size}")
     if old_size in (0, new_size):
@@ -118,13 +142,13 @@ def consistency_proof_from(old_size: int, new_size: int, reader: NodeReader) -> 
     while m != n:
         k = _split(n)
         if m <= k:
-            top_down.append(_range_root(start + k, start + n, reader))
+            top_down.append(_range_root(start + k, start + n, reader, memo))
             n = k
         else:
-            top_down.append(_range_root(start, start + k, reader))
+            top_down.append(_range_root(start, start + k, reader, memo))
             start, n, m, whole = start + k, n - k, m - k, False
     if not whole:
-        top_down.append(_range_root(start, start + m, reader))
+        top_down.append(_range_root(start, start + m, reader, memo))
     top_down.reverse()
     return top_down
 
