@@ -1,12 +1,12 @@
 """A child process that runs one job and reports its own peak memory, so the harness's memory stays out of it.
 
     python -m benchmarks.child baseline
-    python -m benchmarks.child verify PATH [--no-signatures]
+    python -m benchmarks.child verify PATH [--no-signatures | --hash-only]
     python -m benchmarks.child audit PATH
     python -m benchmarks.child raw PATH
 
 Prints one JSON object: the job's seconds, whether it succeeded, the process's peak RSS and the largest peak RSS
-among the processes it waited for (verify's signature pool), both in KiB.
+among the processes it waited for (verify's worker pools), both in KiB.
 
 The peak is Linux's VmHWM, the high-water mark of this process's own memory. ``ru_maxrss`` would not do: Linux
 carries it across fork and exec, so a child started by a big harness reports the harness's size.
@@ -38,7 +38,8 @@ def main(argv: list[str]) -> int:
     import tracechain  # every mode pays the import, so the baseline is comparable
 
     if mode == "verify":
-        ok = tracechain.verify(rest[0], signatures="--no-signatures" not in rest).ok
+        quick = "--hash-only" in rest
+        ok = tracechain.verify(rest[0], signatures="--no-signatures" not in rest and not quick, contents=not quick).ok
     elif mode == "audit":
         audit = getattr(tracechain, "audit", None)
         if audit is None:

@@ -182,3 +182,91 @@ def test_a_full_tile_stores_its_inner_rows_and_damage_to_them_is_found(filled: t
     report = tracechain.verify(path, [note])
     assert not report.ok
     assert any("tile 0/0" in p.message for p in report.problems)
+
+
+def _relink(path: str, index: int, link: bytes) -> None:
+    """Rewrite entry ``index`` to link to ``link`` instead of its real predecessor, in canonical form."""
+    from tracechain import encoding
+
+    con = sqlite3.connect(path)
+    (data,) = con.execute("SELECT data FROM entries WHERE idx = ?", (index,)).fetchone()
+    version, at, _, kind, body = encoding.decode_entry(data)
+    con.execute(
+        "UPDATE entries SET data = ? WHERE idx = ?", (encoding.encode_entry(version, at, link, kind, body), index)
+    )
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize(("span", "workers"), [(1, 1), (2, 1), (37, 1), (256, 1), (10_000, 1), (37, 2), (100, 2)])
+def test_the_integrity_pass_in_spans_and_processes_gives_the_one_pass_result(
+    filled: tuple[str, str], span: int, workers: int
+) -> None:
+    from tests.battery.support import integrity_pass
+
+    path, note = filled
+    full = tracechain.verify(path, [note])
+    quick = integrity_pass(path, [note], span=span, workers=workers)
+    assert quick.ok, quick.problems
+    assert (quick.size, quick.root, quick.batches, quick.checkpoints_checked) == (
+        full.size,
+        full.root,
+        full.batches,
+        full.checkpoints_checked,
+    )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("index", [37, 38, 148, 305])
+def test_a_broken_link_is_found_at_its_entry_wherever_a_span_starts(
+    filled: tuple[str, str], index: int, workers: int
+) -> None:
+    """Span 37: entries 37 and 148 start a span, so their link is checked when the spans are joined."""
+    from tests.battery.support import integrity_pass
+
+    path, note = filled
+    _relink(path, index, bytes(32))
+    full = tracechain.verify(path, [note])
+    quick = integrity_pass(path, [note], span=37, workers=workers)
+    assert full.first_bad_index == quick.first_bad_index == index
+    # The rewritten entry links wrongly, and its new leaf hash breaks the next entry's link too.
+    broken = sorted((p.index, p.message) for p in quick.problems if p.message.startswith("chain broken"))
+    assert [i for i, _ in broken] == [index, index + 1]
+    assert broken == sorted((p.index, p.message) for p in full.problems if p.message.startswith("chain broken"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("missing", [(0, 1), (36, 37), (37, 38), (100, 180), (306, 307)])
+def test_missing_entries_are_reported_by_the_integrity_pass_as_by_the_full_one(
+    filled: tuple[str, str], missing: tuple[int, int], workers: int
+) -> None:
+    from tests.battery.support import integrity_pass
+
+    path, note = filled
+    _sql(path, "DELETE FROM entries WHERE idx >= ? AND idx < ?", *missing)
+    full = tracechain.verify(path, [note])
+    quick = integrity_pass(path, [note], span=37, workers=workers)
+    assert not quick.ok
+    assert quick.first_bad_index == full.first_bad_index
+    gap = [p for p in quick.problems if "missing" in p.message]
+    assert [(p.index, p.message) for p in gap] == [
+        (p.index, p.message) for p in full.problems if "missing" in p.message
+    ]
+
+
+def test_the_integrity_pass_reports_progress_up_to_the_whole_ledger(filled: tuple[str, str]) -> None:
+    from tests.battery.support import integrity_pass
+
+    path, note = filled
+    seen: list[tuple[int, int]] = []
+    module = __import__("importlib").import_module("tracechain.verify")
+    saved = module._SPAN, module._PARALLEL_ENTRIES
+    module._SPAN, module._PARALLEL_ENTRIES = 50, 0
+    try:
+        report = tracechain.verify(path, [note], contents=False, workers=2, progress=lambda d, t: seen.append((d, t)))
+    finally:
+        module._SPAN, module._PARALLEL_ENTRIES = saved
+    assert report.ok
+    assert [d for d, _ in seen] == [50, 100, 150, 200, 250, 300, 307, 307]
+    assert {t for _, t in seen} == {report.size}
+    assert integrity_pass(path, [note]).ok

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -401,35 +402,25 @@ class _Verifier:
     # --- the walk ------------------------------------------------------------------------------------------
 
     def _walk(self, total: int, targets: dict[int, list[tuple[str, str]]]) -> None:
-        report = self.report
+        if 0 in targets:
+            self._check_checkpoints(0, merkle.EMPTY_ROOT, targets.pop(0))
+        if not self.contents:
+            self._walk_spans(total, targets)
+            return
         edge = TileEdge()  # also gives the root at any size reached (no separate accumulator to feed per entry)
         tiles = _TileComparer(self.store, self)
         prev = ZERO_HASH
         expected = 0
         batch_hashes: list[bytes] = []
         batch_kinds: set[str] = set()
-        if 0 in targets:
-            self._check_checkpoints(0, merkle.EMPTY_ROOT, targets.pop(0))
         for index, raw in self.store.iter_entries():
             if index != expected:
-                self.problem(expected, f"entries {expected}..{index - 1} are missing (next stored is {index})")
-                self.complete = False
+                self._missing(expected, index)
                 return
             data = bytes(raw) if raw is not None else b""
-            header = None if self.contents else _event_header(data)
-            if header is not None:
-                # Integrity only: an event entry's index and link read straight from its fixed layout.
-                leaf = merkle.leaf_hash(data)
-                if header[0] != index:
-                    self.problem(index, f"entry stored at index {index} says it is entry {header[0]}")
-                if header[1] != prev:
-                    self.problem(index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}")
-                batch_hashes.append(leaf)
-                batch_kinds.add("event")
-            else:
-                leaf = self._entry(index, data, prev, batch_hashes, batch_kinds)
-                if not batch_hashes:  # a seal closed the batch
-                    batch_kinds = set()
+            leaf = self._entry(index, data, prev, batch_hashes, batch_kinds)
+            if not batch_hashes:  # a seal closed the batch
+                batch_kinds = set()
             prev = leaf
             for done in edge.append(leaf):
                 tiles.compare(*done)
@@ -438,6 +429,15 @@ class _Verifier:
                 self._check_checkpoints(expected, edge.root(), targets.pop(expected))
             if self.progress is not None and expected % 4096 == 0:
                 self.progress(expected, total)
+        self._finish_walk(expected, total, batch_hashes, edge, tiles)
+
+    def _missing(self, expected: int, found: int) -> None:
+        self.problem(expected, f"entries {expected}..{found - 1} are missing (next stored is {found})")
+        self.complete = False
+
+    def _finish_walk(
+        self, expected: int, total: int, batch_hashes: list[bytes], edge: TileEdge, tiles: _TileComparer
+    ) -> None:
         if batch_hashes:
             # A range: when an entry inside it fails a check of its own (one inserted before the seal, say, which
             # shifted the seal off its index), that entry is where the damage is.
@@ -451,10 +451,48 @@ class _Verifier:
         for level, index, blob in edge.flush():
             tiles.compare(level, index, blob)
         tiles.finish()
-        report.size = expected
-        report.root = edge.root()
+        self.report.size = expected
+        self.report.root = edge.root()
         if self.progress is not None:
             self.progress(expected, total)
+
+    def _walk_spans(self, total: int, targets: dict[int, list[tuple[str, str]]]) -> None:
+        """The integrity pass: spans of entries hashed and chained by `_scan` (in worker processes for a large
+        ledger), then joined here in index order, where the state lives: batches and seals, keys, the tree and
+        its tiles, checkpoints. Only entries `_scan` could not read by their event header are decoded here."""
+        walk = _Join(TileEdge(), _TileComparer(self.store, self))
+        for span in _scans(self.store, total, self.workers):
+            self._join(span, walk, targets)
+            if self.progress is not None:
+                self.progress(walk.expected, total)
+            if span.next_stored is not None:
+                self._missing(walk.expected, span.next_stored)
+                return
+        self._finish_walk(walk.expected, total, walk.batch_hashes, walk.edge, walk.tiles)
+
+    def _join(self, span: _Span, walk: _Join, targets: dict[int, list[tuple[str, str]]]) -> None:
+        """Carry the walk through one span, stopping at each checkpoint size and at each entry to decode."""
+        base, leaves = span.start, span.leaves
+        if span.first_link is not None and span.first_link != walk.prev:
+            self.problem(base, f"chain broken: links to {span.first_link.hex()}, previous leaf is {walk.prev.hex()}")
+        for index, message in span.problems:
+            self.problem(index, message)
+        # A checkpoint of size n is checked before entry n is taken in (its key entries must precede it).
+        stops = [(size, 0, b"") for size in targets if base < size <= span.end]
+        stops += [(index, 1, data) for index, data in span.others]
+        for at, kind, data in sorted(stops):
+            walk.absorb(leaves[walk.expected - base : at - base])
+            if kind == 0:
+                self._check_checkpoints(at, walk.edge.root(), targets.pop(at))
+                continue
+            link = leaves[at - base - 1] if at > base else walk.prev
+            self._entry(at, data, link, walk.batch_hashes, walk.batch_kinds)
+            if not walk.batch_hashes:  # a seal closed the batch
+                walk.batch_kinds.clear()
+            walk.grow(leaves[at - base : at - base + 1])
+        walk.absorb(leaves[walk.expected - base :])
+        if leaves:
+            walk.prev = leaves[-1]
 
     def _entry(self, index: int, data: bytes, prev: bytes, batch_hashes: list[bytes], batch_kinds: set[str]) -> bytes:
         """Decode and check one entry in full; returns its leaf hash. A seal empties ``batch_hashes``."""
@@ -609,6 +647,138 @@ class _Verifier:
                 self.problem(at, "the keys table does not match the key entries on when this key was revoked")
         for public in stored_keys:
             self.problem(None, f"the keys table lists key {public.hex()} that no entry registered")
+
+
+@dataclass(slots=True)
+class _Span:
+    """What the integrity pass read in entries ``start`` .. ``end - 1`` (a contiguous run from ``start``)."""
+
+    start: int
+    end: int
+    leaves: list[bytes]  # their leaf hashes
+    first_link: bytes | None  # entry ``start``'s link when read by its header (the join checks it)
+    others: list[tuple[int, bytes]]  # entries not read by their event header, to be decoded in full
+    problems: list[tuple[int, str]]
+    next_stored: int | None  # set when entries are missing from ``end``: the next index stored
+
+
+@dataclass(slots=True)
+class _Join:
+    """The integrity pass's state between spans: the tree being rebuilt, the open batch, the last leaf."""
+
+    edge: TileEdge
+    tiles: _TileComparer
+    prev: bytes = ZERO_HASH
+    expected: int = 0
+    batch_hashes: list[bytes] = field(default_factory=list)
+    batch_kinds: set[str] = field(default_factory=set)
+
+    def absorb(self, run: list[bytes]) -> None:
+        """Event entries read by their header: members of the open batch and leaves of the tree."""
+        if run:
+            self.batch_hashes.extend(run)
+            self.batch_kinds.add("event")
+            self.grow(run)
+
+    def grow(self, run: list[bytes]) -> None:
+        for done in self.edge.extend(run):
+            self.tiles.compare(*done)
+        self.expected += len(run)
+
+
+_SPAN = 16_384  # entries per span: 64 tiles, a few tens of milliseconds of work
+_PARALLEL_ENTRIES = 4 * _SPAN  # below this, worker processes cost more than they save
+_SPANS_AHEAD = 2  # spans queued per worker: enough to keep them busy, few enough to keep memory flat
+
+
+def _scan(store: Store, start: int, stop: int) -> _Span:
+    """Hash and chain entries ``start`` .. ``stop - 1``: the per-entry work of the integrity pass.
+
+    An event entry's index and link are read straight from its fixed layout (`_event_header`); every other
+    entry, and any event entry whose layout is not the canonical one, is handed back whole to be decoded.
+    """
+    sha256, leaf_prefix, header_of = hashlib.sha256, merkle.LEAF_PREFIX, _header_bytes
+    hashes: list[bytes] = []
+    others: list[tuple[int, bytes]] = []
+    problems: list[tuple[int, str]] = []
+    first_link: bytes | None = None
+    prev, expected, next_stored = b"", start, None
+    for index, raw in store.iter_entries(start, stop):
+        if index != expected:
+            next_stored = index
+            break
+        data = bytes(raw) if raw is not None else b""
+        leaf = sha256(leaf_prefix + data).digest()
+        if not data.startswith(header_of(index, prev)):  # the common case costs one concatenation and compare
+            header = _event_header(data)
+            if header is None:
+                others.append((index, data))
+            else:
+                if header[0] != index:
+                    problems.append((index, f"entry stored at index {index} says it is entry {header[0]}"))
+                if index == start:
+                    first_link = header[1]
+                elif header[1] != prev:
+                    problems.append(
+                        (index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}")
+                    )
+        hashes.append(leaf)
+        prev = leaf
+        expected = index + 1
+    if next_stored is None and expected < stop:
+        following = store.next_index(expected)
+        next_stored = stop if following is None else following
+    return _Span(start, expected, hashes, first_link, others, problems, next_stored)
+
+
+def _header_bytes(index: int, prev: bytes) -> bytes:
+    """The first bytes of event entry ``index`` linking to ``prev``: ``95 01 <index> c4 20 <prev> a5 "event"``."""
+    if index < 0x80:
+        head = bytes((0x95, 0x01, index))
+    elif index < 0x100:
+        head = bytes((0x95, 0x01, 0xCC, index))
+    elif index < 0x10000:
+        head = b"\x95\x01\xcd" + index.to_bytes(2, "big")
+    elif index < 0x100000000:
+        head = b"\x95\x01\xce" + index.to_bytes(4, "big")
+    else:
+        head = b"\x95\x01\xcf" + index.to_bytes(8, "big")
+    return head + b"\xc4\x20" + prev + _EVENT_KIND
+
+
+_worker_stores: dict[str, Store] = {}  # in a worker process: its own read-only connection, opened on first use
+
+
+def _scan_in_worker(path: str, start: int, stop: int) -> _Span:
+    """`_scan` in a worker process."""
+    store = _worker_stores.get(path)
+    if store is None:
+        store = _worker_stores[path] = Store(path, readonly=True)
+    return _scan(store, start, stop)
+
+
+def _scans(store: Store, total: int, workers: int | None) -> Iterator[_Span]:
+    """The spans of entries 0 .. ``total - 1`` in order; scanned by worker processes for a large ledger."""
+    starts = range(0, total, _SPAN)
+    cores = workers or os.cpu_count() or 1
+    if cores < 2 or total < _PARALLEL_ENTRIES:
+        for start in starts:
+            yield _scan(store, start, min(start + _SPAN, total))
+        return
+    path = str(store.path)
+    with ProcessPoolExecutor(max_workers=cores) as pool:
+        queued: deque[Future[_Span]] = deque()
+        todo = iter(starts)
+        try:
+            while True:
+                while len(queued) < _SPANS_AHEAD * cores and (first := next(todo, None)) is not None:
+                    queued.append(pool.submit(_scan_in_worker, path, first, min(first + _SPAN, total)))
+                if not queued:
+                    return
+                yield queued.popleft().result()
+        finally:
+            for future in queued:
+                future.cancel()
 
 
 _INT_WIDTHS = {0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8}

@@ -36,6 +36,7 @@ from .support import (
     event,
     first_difference,
     foreign,
+    integrity_pass,
     timed,
 )
 
@@ -136,8 +137,12 @@ def judge(tally: Tally, kind: str, built: Built, path: Path, original: list[byte
     try:
         report = tracechain.verify(path, built.held)
         alone = tracechain.verify(path) if kind in REBUILT else None
+        quick = integrity_pass(path, built.held)
     except Exception as e:
         tally.fail("verify raised", f"{label}: {foreign(e)}")
+        return
+    if quick.ok or quick.first_bad_index != report.first_bad_index:
+        tally.fail("integrity pass disagrees", f"{label}: {quick.first_bad_index} vs {report.first_bad_index}")
         return
     first = report.first_bad_index
     exact = {p.index for p in report.problems if p.until is None}
