@@ -270,3 +270,22 @@ def test_the_integrity_pass_reports_progress_up_to_the_whole_ledger(filled: tupl
     assert [d for d, _ in seen] == [50, 100, 150, 200, 250, 300, 307, 307]
     assert {t for _, t in seen} == {report.size}
     assert integrity_pass(path, [note]).ok
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_signatures_checked_on_several_cores_give_each_batch_its_own_answer(
+    actor_key: SigningKey, workers: int
+) -> None:
+    """From 512 signatures the caller and a pool share the chunks; every answer must land on its own batch."""
+    from tracechain.verify import _Batch, _verify_signatures
+
+    batches = []
+    for i in range(1_300):
+        message = b"batch %d" % i
+        signature = actor_key.sign(message)
+        if i % 97 == 3 or i in (0, 255, 256, 1_299):
+            signature = bytes(64) if i % 2 else signature[:-1] + bytes([signature[-1] ^ 1])
+        batches.append(_Batch(i, actor_key.public_bytes, message, signature))
+    expected = [not (i % 97 == 3 or i in (0, 255, 256, 1_299)) for i in range(1_300)]
+    assert _verify_signatures(batches, 1) == expected
+    assert _verify_signatures(batches, workers) == expected

@@ -719,9 +719,7 @@ def _scan(store: Store, start: int, stop: int) -> _Span:
                 if index == start:
                     first_link = header[1]
                 elif header[1] != prev:
-                    problems.append(
-                        (index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}")
-                    )
+                    problems.append((index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}"))
         hashes.append(leaf)
         prev = leaf
         expected = index + 1
@@ -860,6 +858,12 @@ def _verify_chunk(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
 
 
 def _verify_signatures(batches: list[_Batch], workers: int | None) -> list[bool]:
+    """Whether each batch's signature verifies, on ``workers`` cores (default: all).
+
+    On several cores the calling process verifies chunks too, from the far end of the list, while a pool of the
+    other cores takes them from the front: the caller would otherwise only wait, and no chunk waits on the pool's
+    start-up.
+    """
     items = [
         (b.public, b.message, b.signature) if isinstance(b.signature, bytes) else (b.public, b.message, b"")
         for b in batches
@@ -868,5 +872,23 @@ def _verify_signatures(batches: list[_Batch], workers: int | None) -> list[bool]
     if cores < 2 or len(items) < _PARALLEL_SIGNATURES:
         return _verify_chunk(items)
     chunks = [items[i : i + _SIGNATURE_CHUNK] for i in range(0, len(items), _SIGNATURE_CHUNK)]
-    with ProcessPoolExecutor(max_workers=cores) as pool:
-        return [ok for chunk in pool.map(_verify_chunk, chunks) for ok in chunk]
+    results: list[list[bool]] = [[] for _ in chunks]
+    todo = deque(range(len(chunks)))
+    running: dict[Future[list[bool]], int] = {}
+    with ProcessPoolExecutor(max_workers=cores - 1) as pool:
+
+        def top_up() -> None:
+            for future in [f for f in running if f.done()]:
+                results[running.pop(future)] = future.result()
+            while todo and len(running) < 2 * (cores - 1):
+                at = todo.popleft()
+                running[pool.submit(_verify_chunk, chunks[at])] = at
+
+        top_up()
+        while todo:
+            at = todo.pop()
+            results[at] = _verify_chunk(chunks[at])
+            top_up()
+        for future, at in running.items():
+            results[at] = future.result()
+    return [ok for chunk in results for ok in chunk]
