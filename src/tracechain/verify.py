@@ -694,22 +694,26 @@ _SPANS_AHEAD = 2  # spans queued per worker: enough to keep them busy, few enoug
 def _scan(store: Store, start: int, stop: int) -> _Span:
     """Hash and chain entries ``start`` .. ``stop - 1``: the per-entry work of the integrity pass.
 
-    An event entry's index and link are read straight from its fixed layout (`_event_header`); every other
-    entry, and any event entry whose layout is not the canonical one, is handed back whole to be decoded.
+    An event entry's index and link are read straight from its fixed layout: one expected prefix built and
+    compared per entry. Every other entry, and any event entry whose layout is not the canonical one, is handed
+    back whole to be decoded; `_event_header` names what is wrong with an event entry's index or link.
     """
-    sha256, leaf_prefix, header_of = hashlib.sha256, merkle.LEAF_PREFIX, _header_bytes
+    sha256, leaf_prefix = hashlib.sha256, merkle.LEAF_PREFIX
     hashes: list[bytes] = []
     others: list[tuple[int, bytes]] = []
     problems: list[tuple[int, str]] = []
     first_link: bytes | None = None
     prev, expected, next_stored = b"", start, None
-    for index, raw in store.iter_entries(start, stop):
+    lead, width = _index_form(start, stop)
+    append = hashes.append
+    # iter_entries hands every value back as bytes (a NULL or TEXT value too), so no conversion is needed here.
+    for index, data in store.iter_entries(start, stop):
         if index != expected:
             next_stored = index
             break
-        data = bytes(raw) if raw is not None else b""
         leaf = sha256(leaf_prefix + data).digest()
-        if not data.startswith(header_of(index, prev)):  # the common case costs one concatenation and compare
+        head = lead + index.to_bytes(width, "big") + _LINK + prev + _EVENT_KIND if width else _header_bytes(index, prev)
+        if not data.startswith(head):
             header = _event_header(data)
             if header is None:
                 others.append((index, data))
@@ -720,13 +724,28 @@ def _scan(store: Store, start: int, stop: int) -> _Span:
                     first_link = header[1]
                 elif header[1] != prev:
                     problems.append((index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}"))
-        hashes.append(leaf)
+        append(leaf)
         prev = leaf
-        expected = index + 1
+        expected += 1
     if next_stored is None and expected < stop:
         following = store.next_index(expected)
         next_stored = stop if following is None else following
     return _Span(start, expected, hashes, first_link, others, problems, next_stored)
+
+
+_LINK = b"\xc4\x20"  # msgpack bin 8 of 32 bytes: the previous leaf hash
+
+
+def _index_form(start: int, stop: int) -> tuple[bytes, int]:
+    """The entry lead-in and index width shared by every index in ``start`` .. ``stop - 1`` (width 0: none is)."""
+    for lead, low, high, width in (
+        (b"\x95\x01\xce", 0x10000, 0x100000000, 4),
+        (b"\x95\x01\xcf", 0x100000000, 1 << 64, 8),
+        (b"\x95\x01\xcd", 0x100, 0x10000, 2),
+    ):
+        if low <= start and stop <= high:
+            return lead, width
+    return b"", 0
 
 
 def _header_bytes(index: int, prev: bytes) -> bytes:
@@ -741,7 +760,7 @@ def _header_bytes(index: int, prev: bytes) -> bytes:
         head = b"\x95\x01\xce" + index.to_bytes(4, "big")
     else:
         head = b"\x95\x01\xcf" + index.to_bytes(8, "big")
-    return head + b"\xc4\x20" + prev + _EVENT_KIND
+    return head + _LINK + prev + _EVENT_KIND
 
 
 _worker_stores: dict[str, Store] = {}  # in a worker process: its own read-only connection, opened on first use
