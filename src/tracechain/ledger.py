@@ -21,7 +21,7 @@ import hashlib
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import count
 from typing import Any, Self
 
 from tracechain import encoding, identifiers, merkle
@@ -392,20 +392,16 @@ class Ledger:
                 actor = genesis_actor
             edge = self._load_tip().copy()
             first, prev = edge.size, self._last_hash
-            rows: list[tuple[int, bytes]] = []
-            codes: list[tuple[str, int]] = []
-            hashes: list[bytes] = []
-            # The per-event loop of every append: locals, and merkle.leaf_hash written inline.
-            encode_entry, sha256, leaf = encoding.encode_entry, hashlib.sha256, merkle.LEAF_PREFIX
-            for index, (kind, body) in enumerate(items, first):
-                if kind == "event":
-                    data = encode_entry(ENTRY_VERSION, index, prev, kind, body.canonical_bytes())
-                    codes.extend(zip(body.item_codes(), repeat(index)))
-                else:
-                    data = encode_entry(ENTRY_VERSION, index, prev, kind, body)
-                prev = sha256(leaf + data).digest()
-                rows.append((index, data))
-                hashes.append(prev)
+            datas, hashes = _chain(items, first, prev)
+            prev = hashes[-1]
+            # Rows and index entries built by comprehensions, after the loop that has to run per entry.
+            rows = list(zip(count(first), datas))
+            codes = [
+                (code, i)
+                for i, (kind, body) in enumerate(items, first)
+                if kind == "event"
+                for code in body.item_codes()
+            ]
             tiles = edge.extend(hashes)
             batch_root = merkle.root(hashes)
             seal = {
@@ -547,6 +543,25 @@ class Ledger:
         if proof.old_root != held.root:
             raise VerificationError(f"the ledger's root at size {held.size} differs from the checkpoint held")
         return proof
+
+
+def _chain(items: Sequence[tuple[str, Any]], first: int, prev: bytes) -> tuple[list[bytes], list[bytes]]:
+    """The entries' bytes and leaf hashes, each entry linking to the one before: the per-entry loop of every append.
+
+    merkle.leaf_hash is written inline, and event bodies are already canonical bytes.
+    """
+    datas: list[bytes] = []
+    hashes: list[bytes] = []
+    encode_entry, sha256, leaf = encoding.encode_entry, hashlib.sha256, merkle.LEAF_PREFIX
+    keep_data, keep_hash = datas.append, hashes.append
+    index = first
+    for kind, body in items:
+        data = encode_entry(ENTRY_VERSION, index, prev, kind, body.canonical_bytes() if kind == "event" else body)
+        prev = sha256(leaf + data).digest()
+        keep_data(data)
+        keep_hash(prev)
+        index += 1
+    return datas, hashes
 
 
 def _validate_all(events: Iterable[Event | Mapping[str, Any]]) -> list[Event]:
