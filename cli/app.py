@@ -171,9 +171,20 @@ def checkpoint(ledger: str, key_path: str) -> None:
     is_flag=True,
     help="Integrity only: hashes, chain, tree, tiles, seals and checkpoints; no event decoding, no signatures.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Cores to use for signatures and the hash-only pass (default: all; 1 runs in this process only).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def verify(
-    ledger: str, checkpoint_files: tuple[TextIO, ...], no_signatures: bool, hash_only: bool, as_json: bool
+    ledger: str,
+    checkpoint_files: tuple[TextIO, ...],
+    no_signatures: bool,
+    hash_only: bool,
+    workers: int | None,
+    as_json: bool,
 ) -> int:
     """Verify every entry, batch signature, tile and checkpoint of LEDGER.
 
@@ -191,7 +202,12 @@ def verify(
             bar.update(done - bar.pos)
 
     report = tracechain.verify(
-        ledger, held, signatures=not (no_signatures or hash_only), contents=not hash_only, progress=progress
+        ledger,
+        held,
+        signatures=not (no_signatures or hash_only),
+        contents=not hash_only,
+        workers=workers,
+        progress=progress,
     )
     if bar is not None:
         bar.render_finish()

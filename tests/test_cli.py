@@ -155,6 +155,23 @@ def test_a_tampered_ledger_fails_verify_with_exit_1(setup: dict[str, Path]) -> N
     assert json.loads(out)["first_bad_index"] == 10
     code, _, err = run("verify", led)
     assert code == 1 and "entry 10" in err
+    for workers in ("1", "2"):
+        code, out, _ = run("verify", led, "--hash-only", "--workers", workers, "--json")
+        assert code == 1
+        assert json.loads(out)["first_bad_index"] == 10
+
+
+def test_the_hash_only_pass_agrees_with_the_full_verify(setup: dict[str, Path]) -> None:
+    led = str(setup["ledger"])
+    run("append", led, str(setup["events"]), "--key", str(setup["actor"]))
+    code, out, _ = run("verify", led, "--json")
+    full = json.loads(out)
+    for extra in ((), ("--workers", "1"), ("--workers", "3")):
+        code, out, _ = run("verify", led, "--hash-only", *extra, "--json")
+        quick = json.loads(out)
+        assert code == 0 and quick["ok"]
+        assert (quick["size"], quick["root"]) == (full["size"], full["root"])
+        assert quick["signatures_checked"] == 0 < full["signatures_checked"]
 
 
 @pytest.mark.parametrize(
@@ -166,6 +183,7 @@ def test_a_tampered_ledger_fails_verify_with_exit_1(setup: dict[str, Path]) -> N
         ("append", "{ledger}", "{events}"),
         ("init", "x.db", "--origin", "o", "--key", "missing.key", "--actor", OPERATOR_USCC),
         ("nosuchcommand",),
+        ("verify", "{ledger}", "--workers", "0"),
     ],
 )
 def test_usage_errors_exit_2(setup: dict[str, Path], args: tuple[str, ...]) -> None:

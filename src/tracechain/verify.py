@@ -16,6 +16,9 @@ The steps, in the order `_Verifier.run` takes them:
    signature against the operator keys, and report truncation, rollback or a fork (two different roots at one
    size) with both checkpoints as evidence.
 
+The integrity-only pass (``contents=False``) takes steps 2–4 and 6 without decoding event bodies, in spans of
+entries that worker processes read and hash (`_scan`) and this process joins in order (`_Verifier._join`).
+
 A damaged file gives problems in the report, never an exception other than tracechain's own.
 """
 
@@ -148,8 +151,9 @@ def verify(
     ``signatures=False`` skips the Ed25519 checks of batch seals. ``contents=False`` is the integrity-only pass:
     every entry's bytes are still hashed and chained and the tree, tiles, seals and checkpoints all checked, but
     event bodies are not decoded, and SQLite's b-tree check and the derived item index are skipped; it finds any
-    change to the hashed bytes, not a writer that stored well-hashed but malformed events. ``workers`` caps the
-    processes used for signatures (default: all cores). ``progress(done, total)`` is called as entries are checked.
+    change to the hashed bytes, not a writer that stored well-hashed but malformed events; it reads and hashes the
+    entries of a large ledger on all cores. ``workers`` caps the cores used for signatures and for that pass
+    (default: all; 1 keeps everything in this process). ``progress(done, total)`` is called as entries are checked.
     """
     report = VerifyReport(str(path))
     try:
