@@ -233,6 +233,17 @@ def test_the_file_is_wal_with_full_synchronous(ledger: Ledger) -> None:
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
 
 
+def test_an_open_ledger_reads_through_a_map_and_verification_does_not(ledger: Ledger) -> None:
+    from tracechain.store import Store
+
+    assert ledger._store.conn.execute("PRAGMA mmap_size").fetchone()[0] == 1 << 30
+    reader = Store(ledger.path, readonly=True)
+    try:
+        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
+    finally:
+        reader.close()
+
+
 def test_a_connection_used_after_fork_raises(ledger: Ledger, actor_key: SigningKey) -> None:
     pid = os.fork()
     if pid == 0:  # the child: must get a clear error, never touch the parent's connection

@@ -128,10 +128,13 @@ class Store:
             if str(mode).lower() != "wal":
                 raise StorageError(f"{self.path}: could not switch the journal to WAL (SQLite kept {mode!r})")
         c.execute("PRAGMA synchronous = FULL")
-        # Reads through a memory map cost half what read() calls do for a tile spread over overflow pages (a proof
-        # at 1M entries: 28 → 12 µs per tile). Writes still go through write() and fsync. SQLite never shrinks
-        # the file here (no VACUUM), which is what would make a mapping unsafe.
-        c.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
+        if not readonly:
+            # A ledger's reads through a memory map cost half what read() calls do for a tile spread over overflow
+            # pages (a proof at 1M entries: 28 → 12 µs per tile). Writes still go through write() and fsync, and
+            # nothing here shrinks the file (no VACUUM), which is what would make a mapping unsafe. Verification
+            # (read-only) streams the file once and would gain nothing, while every page it touched through a map
+            # would count in its resident memory.
+            c.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         # synchronous is per connection; read it back so a build that ignores it cannot weaken durability.
         if c.execute("PRAGMA synchronous").fetchone()[0] != _SYNC_FULL:
             raise StorageError(f"{self.path}: SQLite refused synchronous=FULL; commits would not be durable")
