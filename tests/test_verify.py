@@ -289,3 +289,95 @@ def test_signatures_checked_on_several_cores_give_each_batch_its_own_answer(
     expected = [not (i % 97 == 3 or i in (0, 255, 256, 1_299)) for i in range(1_300)]
     assert _verify_signatures(batches, 1) == expected
     assert _verify_signatures(batches, workers) == expected
+
+
+def _malformed_event(path: str, index: int) -> None:
+    """Entry ``index`` rewritten in canonical form, linked right, but its event is a map without the event's shape."""
+    from tracechain import encoding
+
+    con = sqlite3.connect(path)
+    (data,) = con.execute("SELECT data FROM entries WHERE idx = ?", (index,)).fetchone()
+    version, at, link, kind, _ = encoding.decode_entry(data)
+    body = encoding.encode({"epcList": 7, "type": "ObjectEvent"})
+    con.execute(
+        "UPDATE entries SET data = ? WHERE idx = ?", (encoding.encode_entry(version, at, link, kind, body), index)
+    )
+    con.commit()
+    con.close()
+
+
+_DAMAGE = {
+    "nothing": lambda path: None,
+    "flipped byte": lambda path: _sql(
+        path, "UPDATE entries SET data = substr(data, 1, 60) || x'ff' || substr(data, 62) WHERE idx = 120"
+    ),
+    "relinked at a span start": lambda path: _relink(path, 148, bytes(32)),
+    "relinked first entry of a batch": lambda path: _relink(path, 105, bytes(32)),
+    "non-canonical padding": lambda path: _sql(path, "UPDATE entries SET data = data || x'c0' WHERE idx = 37"),
+    "malformed event": lambda path: _malformed_event(path, 40),
+    "item row deleted": lambda path: _sql(path, "DELETE FROM items WHERE idx = 77"),
+    "event entry at 0": lambda path: _sql(
+        path, "UPDATE entries SET data = (SELECT data FROM entries WHERE idx = 50) WHERE idx = 0"
+    ),
+    "missing entries": lambda path: _sql(path, "DELETE FROM entries WHERE idx BETWEEN 60 AND 80"),
+}
+
+
+@pytest.mark.parametrize("damage", list(_DAMAGE))
+def test_the_full_checks_in_spans_and_processes_find_exactly_what_one_pass_finds(
+    filled: tuple[str, str], damage: str
+) -> None:
+    from tests.battery.support import spanned
+
+    path, note = filled
+    _DAMAGE[damage](path)
+    one = tracechain.verify(path, [note], workers=1)
+    assert one.ok == (damage == "nothing")
+
+    def found(report: tracechain.VerifyReport) -> tuple[object, ...]:
+        problems = sorted((p.index if p.index is not None else -1, p.message, p.until or 0) for p in report.problems)
+        return (report.first_bad_index, report.size, report.root, report.events, report.batches, problems)
+
+    for span, workers in ((1, 1), (37, 1), (37, 2), (100, 3)):
+        assert found(spanned(path, [note], span=span, workers=workers)) == found(one), (span, workers)
+
+
+_INDEX_EDITS = {
+    "code changed": "UPDATE items SET code = code || 'x' WHERE idx = 50",
+    "row moved to another event": "UPDATE items SET idx = 51 WHERE idx = 50",
+    "one row replaced by another": (
+        "DELETE FROM items WHERE idx = 50; INSERT INTO items VALUES ('https://id.gs1.org/01/06901234567892', 50)"
+    ),
+    "two rows' entries swapped": (
+        "UPDATE items SET idx = -1 WHERE idx = 50; UPDATE items SET idx = 50 WHERE idx = 60;"
+        " UPDATE items SET idx = 60 WHERE idx = -1"
+    ),
+    "code stored as a blob": "UPDATE items SET code = CAST(code AS BLOB) WHERE idx = 50",
+}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("edit", list(_INDEX_EDITS))
+def test_every_edit_of_the_item_index_is_found(filled: tuple[str, str], edit: str, workers: int) -> None:
+    """Row counts stay equal in most of these: only the digest of every row can tell."""
+    from tests.battery.support import spanned
+
+    path, note = filled
+    con = sqlite3.connect(path)
+    before = con.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    con.executescript(_INDEX_EDITS[edit])
+    assert con.execute("SELECT COUNT(*) FROM items").fetchone()[0] == before
+    con.close()
+    for report in (tracechain.verify(path, [note], workers=workers), spanned(path, [note], span=37, workers=workers)):
+        assert [p.message for p in report.problems] == ["the item index does not match the events: rows were changed"]
+
+
+def test_the_item_digest_is_4096_bits_wide() -> None:
+    """A 256-bit sum of hashes gives way to a generalised-birthday search over a few thousand crafted rows."""
+    from tracechain.verify import _DIGEST_MODULUS, _item_digest
+
+    assert _DIGEST_MODULUS == 1 << 4096
+    widths = [_item_digest(f"code-{i}", i).bit_length() for i in range(64)]
+    assert max(widths) <= 4096 and min(widths) > 4000
+    assert len({_item_digest("code", i) for i in range(64)}) == 64
+    assert _item_digest("1", 5) != _item_digest(1, 5) != _item_digest(b"1", 5)

@@ -25,6 +25,7 @@ A damaged file gives problems in the report, never an exception other than trace
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -32,10 +33,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracechain import merkle
+from tracechain import encoding, merkle
 from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
 from tracechain.errors import EncodingError, StorageError, TracechainError, VerificationError
-from tracechain.events import item_codes
+from tracechain.events import Event, item_codes
 from tracechain.keys import VerifierKey, verify_ed25519
 from tracechain.ledger import ENTRY_VERSION, ZERO_HASH, Entry, batch_message
 from tracechain.notes import parse_note
@@ -218,6 +219,7 @@ class _Verifier:
         self.keys: dict[bytes, _Key] = {}
         self.item_rows = 0
         self.item_digest = 0
+        self.stored_items = _StoredItems(store)
         self.complete = True
         self.pending: list[_Batch] = []
         self.stored: list[tuple[int, str]] = []
@@ -406,34 +408,24 @@ class _Verifier:
     # --- the walk ------------------------------------------------------------------------------------------
 
     def _walk(self, total: int, targets: dict[int, list[tuple[str, str]]]) -> None:
+        """Spans of entries read, hashed, chained and (with contents) checked by `_scan`, in worker processes for
+        a large ledger, then joined here in index order, where the state lives: batches and seals, keys, the tree
+        and its tiles, checkpoints. Only entries `_scan` could not take as plain event entries are decoded here."""
         if 0 in targets:
             self._check_checkpoints(0, merkle.EMPTY_ROOT, targets.pop(0))
-        if not self.contents:
-            self._walk_spans(total, targets)
-            return
-        edge = TileEdge()  # also gives the root at any size reached (no separate accumulator to feed per entry)
-        tiles = _TileComparer(self.store, self)
-        prev = ZERO_HASH
-        expected = 0
-        batch_hashes: list[bytes] = []
-        batch_kinds: set[str] = set()
-        for index, raw in self.store.iter_entries():
-            if index != expected:
-                self._missing(expected, index)
+        walk = _Join(TileEdge(), _TileComparer(self.store, self))
+        for span in _scans(self.store, total, self.workers, self.contents):
+            self._join(span, walk, targets)
+            if self.contents:  # the stored item index is digested a share at a time, while workers scan
+                self.stored_items.step(2 * (span.end - span.start))
+            if self.progress is not None:
+                self.progress(walk.expected, total)
+            if span.failure is not None:  # what was read before the damage is reported, as in one pass
+                raise StorageError(span.failure)
+            if span.next_stored is not None:
+                self._missing(walk.expected, span.next_stored)
                 return
-            data = bytes(raw) if raw is not None else b""
-            leaf = self._entry(index, data, prev, batch_hashes, batch_kinds)
-            if not batch_hashes:  # a seal closed the batch
-                batch_kinds = set()
-            prev = leaf
-            for done in edge.append(leaf):
-                tiles.compare(*done)
-            expected = index + 1
-            if expected in targets:
-                self._check_checkpoints(expected, edge.root(), targets.pop(expected))
-            if self.progress is not None and expected % 4096 == 0:
-                self.progress(expected, total)
-        self._finish_walk(expected, total, batch_hashes, edge, tiles)
+        self._finish_walk(walk.expected, total, walk.batch_hashes, walk.edge, walk.tiles)
 
     def _missing(self, expected: int, found: int) -> None:
         self.problem(expected, f"entries {expected}..{found - 1} are missing (next stored is {found})")
@@ -460,20 +452,6 @@ class _Verifier:
         if self.progress is not None:
             self.progress(expected, total)
 
-    def _walk_spans(self, total: int, targets: dict[int, list[tuple[str, str]]]) -> None:
-        """The integrity pass: spans of entries hashed and chained by `_scan` (in worker processes for a large
-        ledger), then joined here in index order, where the state lives: batches and seals, keys, the tree and
-        its tiles, checkpoints. Only entries `_scan` could not read by their event header are decoded here."""
-        walk = _Join(TileEdge(), _TileComparer(self.store, self))
-        for span in _scans(self.store, total, self.workers):
-            self._join(span, walk, targets)
-            if self.progress is not None:
-                self.progress(walk.expected, total)
-            if span.next_stored is not None:
-                self._missing(walk.expected, span.next_stored)
-                return
-        self._finish_walk(walk.expected, total, walk.batch_hashes, walk.edge, walk.tiles)
-
     def _join(self, span: _Span, walk: _Join, targets: dict[int, list[tuple[str, str]]]) -> None:
         """Carry the walk through one span, stopping at each checkpoint size and at each entry to decode."""
         base, leaves = span.start, span.leaves
@@ -481,6 +459,9 @@ class _Verifier:
             self.problem(base, f"chain broken: links to {span.first_link.hex()}, previous leaf is {walk.prev.hex()}")
         for index, message in span.problems:
             self.problem(index, message)
+        self.report.events += span.events
+        self.item_rows += span.item_rows
+        self.item_digest = (self.item_digest + span.item_digest) % _DIGEST_MODULUS
         # A checkpoint of size n is checked before entry n is taken in (its key entries must precede it).
         stops = [(size, 0, b"") for size in targets if base < size <= span.end]
         stops += [(index, 1, data) for index, data in span.others]
@@ -632,15 +613,12 @@ class _Verifier:
                 self.problem(batch.seal_index, "batch signature does not verify")
 
     def _check_indexes(self) -> None:
-        stored_items = self.store.item_count()
-        if stored_items != self.item_rows:
-            self.problem(None, f"item index has {stored_items} rows, the events name {self.item_rows} codes")
-        else:
-            digest = 0
-            for code, index in self.store.iter_items():
-                digest = (digest + _item_digest(code, index)) % _DIGEST_MODULUS
-            if digest != self.item_digest:
-                self.problem(None, "the item index does not match the events: rows were changed")
+        stored = self.stored_items
+        stored.step(None)
+        if stored.rows != self.item_rows:
+            self.problem(None, f"item index has {stored.rows} rows, the events name {self.item_rows} codes")
+        elif stored.digest != self.item_digest:
+            self.problem(None, "the item index does not match the events: rows were changed")
         stored_keys = {row[0]: row for row in self.store.key_rows()}
         for public, key in self.keys.items():
             row = stored_keys.pop(public, None)
@@ -651,6 +629,23 @@ class _Verifier:
                 self.problem(at, "the keys table does not match the key entries on when this key was revoked")
         for public in stored_keys:
             self.problem(None, f"the keys table lists key {public.hex()} that no entry registered")
+
+
+class _StoredItems:
+    """The stored item index's row count and digest, read a share at a time in key order."""
+
+    def __init__(self, store: Store) -> None:
+        self._rows = store.iter_items()
+        self.rows = 0
+        self.digest = 0
+
+    def step(self, rows: int | None) -> None:
+        """Take in up to ``rows`` more rows (None: all that are left)."""
+        total = self.digest
+        for code, index in itertools.islice(self._rows, rows):
+            total += _item_digest(code, index)
+            self.rows += 1
+        self.digest = total % _DIGEST_MODULUS
 
 
 @dataclass(slots=True)
@@ -664,6 +659,10 @@ class _Span:
     others: list[tuple[int, bytes]]  # entries not read by their event header, to be decoded in full
     problems: list[tuple[int, str]]
     next_stored: int | None  # set when entries are missing from ``end``: the next index stored
+    failure: str | None = None  # set when reading stopped at damage to the file: SQLite's error
+    events: int = 0  # event entries whose contents were checked here, their item codes and those codes' digest
+    item_rows: int = 0
+    item_digest: int = 0
 
 
 @dataclass(slots=True)
@@ -690,51 +689,93 @@ class _Join:
         self.expected += len(run)
 
 
-_SPAN = 16_384  # entries per span: 64 tiles, a few tens of milliseconds of work
-_PARALLEL_ENTRIES = 4 * _SPAN  # below this, worker processes cost more than they save
+# Entries per span, and the ledger size from which spans go to worker processes (below it, starting them costs
+# more than they save): for the integrity pass, and for the full checks, which cost about ten times as much per
+# entry. Spans are whole tiles and whole read chunks, so damage stops a span where it would stop one pass.
+_SPAN = 16_384
+_PARALLEL_ENTRIES = 65_536
+_CONTENT_SPAN = 4_096
+_PARALLEL_CONTENT_ENTRIES = 8_192
 _SPANS_AHEAD = 2  # spans queued per worker: enough to keep them busy, few enough to keep memory flat
 
 
-def _scan(store: Store, start: int, stop: int) -> _Span:
-    """Hash and chain entries ``start`` .. ``stop - 1``: the per-entry work of the integrity pass.
+def _scan(store: Store, start: int, stop: int, contents: bool) -> _Span:
+    """Read, hash and chain entries ``start`` .. ``stop - 1``, and with ``contents`` check their events: the
+    per-entry work of verification, which needs nothing from outside the span.
 
     An event entry's index and link are read straight from its fixed layout: one expected prefix built and
-    compared per entry. Every other entry, and any event entry whose layout is not the canonical one, is handed
-    back whole to be decoded; `_event_header` names what is wrong with an event entry's index or link.
+    compared per entry (the span's first link is left to the join). Every other entry, and any event entry whose
+    layout is not the canonical one, is handed back whole to be decoded where the walk's state is. In the
+    integrity pass, `_event_header` names what is wrong with an event entry's index or link instead.
     """
     sha256, leaf_prefix = hashlib.sha256, merkle.LEAF_PREFIX
-    hashes: list[bytes] = []
-    others: list[tuple[int, bytes]] = []
-    problems: list[tuple[int, str]] = []
-    first_link: bytes | None = None
-    prev, expected, next_stored = b"", start, None
+    span = _Span(start, start, [], None, [], [], None)
+    hashes, others, problems = span.leaves, span.others, span.problems
+    prev, expected = b"", start
     lead, width = _index_form(start, stop)
-    append = hashes.append
-    # iter_entries hands every value back as bytes (a NULL or TEXT value too), so no conversion is needed here.
-    for index, data in store.iter_entries(start, stop):
-        if index != expected:
-            next_stored = index
-            break
-        leaf = sha256(leaf_prefix + data).digest()
-        head = lead + index.to_bytes(width, "big") + _LINK + prev + _EVENT_KIND if width else _header_bytes(index, prev)
-        if not data.startswith(head):
-            header = _event_header(data)
-            if header is None:
-                others.append((index, data))
-            else:
-                if header[0] != index:
-                    problems.append((index, f"entry stored at index {index} says it is entry {header[0]}"))
-                if index == start:
-                    first_link = header[1]
-                elif header[1] != prev:
-                    problems.append((index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}"))
-        append(leaf)
-        prev = leaf
-        expected += 1
-    if next_stored is None and expected < stop:
+    try:
+        # iter_entries hands every value back as bytes (NULL or TEXT too), so no conversion is needed here.
+        for index, data in store.iter_entries(start, stop):
+            if index != expected:
+                span.next_stored = index
+                break
+            leaf = sha256(leaf_prefix + data).digest()
+            head = (
+                lead + index.to_bytes(width, "big") + _LINK + prev + _EVENT_KIND
+                if width
+                else _header_bytes(index, prev)
+            )
+            plain = data.startswith(head)
+            if not plain:
+                header = _event_header(data)
+                if header is None:
+                    others.append((index, data))
+                elif index == start and header[0] == index:
+                    span.first_link, plain = header[1], True
+                elif contents:
+                    others.append((index, data))
+                else:
+                    if header[0] != index:
+                        problems.append((index, f"entry stored at index {index} says it is entry {header[0]}"))
+                    if index == start:
+                        span.first_link = header[1]
+                    elif header[1] != prev:
+                        problems.append(
+                            (index, f"chain broken: links to {header[1].hex()}, previous leaf is {prev.hex()}")
+                        )
+            if plain and contents:
+                if index:
+                    _check_event(span, index, data)
+                else:  # entry 0 must be the genesis: said where the walk's state is
+                    others.append((index, data))
+            hashes.append(leaf)
+            prev = leaf
+            expected += 1
+    except StorageError as e:
+        span.failure = str(e)
+    span.end = expected
+    if span.next_stored is None and span.failure is None and expected < stop:
         following = store.next_index(expected)
-        next_stored = stop if following is None else following
-    return _Span(start, expected, hashes, first_link, others, problems, next_stored)
+        span.next_stored = stop if following is None else following
+    return span
+
+
+def _check_event(span: _Span, index: int, data: bytes) -> None:
+    """The checks of an event entry whose index, link and kind its layout has shown: the entry's canonical form,
+    the event's, and its item codes (counted, and summed into the digest the item index is compared with)."""
+    try:
+        body = encoding.decode_entry(data)[4]
+        codes = item_codes(Event.from_canonical(body).data)
+    except EncodingError as e:
+        span.problems.append((index, str(e)))
+        return
+    except (KeyError, TypeError, ValueError, AttributeError) as e:  # a body of the wrong shape
+        span.problems.append((index, f"malformed event entry: {e!r}"))
+        return
+    span.events += 1
+    span.item_rows += len(codes)
+    for code in codes:
+        span.item_digest += _item_digest(code, index)
 
 
 _LINK = b"\xc4\x20"  # msgpack bin 8 of 32 bytes: the previous leaf hash
@@ -770,21 +811,22 @@ def _header_bytes(index: int, prev: bytes) -> bytes:
 _worker_stores: dict[str, Store] = {}  # in a worker process: its own read-only connection, opened on first use
 
 
-def _scan_in_worker(path: str, start: int, stop: int) -> _Span:
+def _scan_in_worker(path: str, start: int, stop: int, contents: bool) -> _Span:
     """`_scan` in a worker process."""
     store = _worker_stores.get(path)
     if store is None:
         store = _worker_stores[path] = Store(path, readonly=True)
-    return _scan(store, start, stop)
+    return _scan(store, start, stop, contents)
 
 
-def _scans(store: Store, total: int, workers: int | None) -> Iterator[_Span]:
+def _scans(store: Store, total: int, workers: int | None, contents: bool) -> Iterator[_Span]:
     """The spans of entries 0 .. ``total - 1`` in order; scanned by worker processes for a large ledger."""
-    starts = range(0, total, _SPAN)
+    size, parallel_from = (_CONTENT_SPAN, _PARALLEL_CONTENT_ENTRIES) if contents else (_SPAN, _PARALLEL_ENTRIES)
+    starts = range(0, total, size)
     cores = workers or os.cpu_count() or 1
-    if cores < 2 or total < _PARALLEL_ENTRIES:
+    if cores < 2 or total < parallel_from:
         for start in starts:
-            yield _scan(store, start, min(start + _SPAN, total))
+            yield _scan(store, start, min(start + size, total), contents)
         return
     path = str(store.path)
     with ProcessPoolExecutor(max_workers=cores) as pool:
@@ -793,7 +835,7 @@ def _scans(store: Store, total: int, workers: int | None) -> Iterator[_Span]:
         try:
             while True:
                 while len(queued) < _SPANS_AHEAD * cores and (first := next(todo, None)) is not None:
-                    queued.append(pool.submit(_scan_in_worker, path, first, min(first + _SPAN, total)))
+                    queued.append(pool.submit(_scan_in_worker, path, first, min(first + size, total), contents))
                 if not queued:
                     return
                 yield queued.popleft().result()
@@ -828,11 +870,20 @@ def _event_header(data: bytes) -> tuple[int, bytes] | None:
 
 
 def _item_digest(code: object, index: object) -> int:
-    """One item-index row's share of an order-independent digest of the whole index (constant memory)."""
-    return int.from_bytes(hashlib.sha256(repr((code, index)).encode("utf-8", "surrogatepass")).digest(), "big")
+    """One item-index row's share of an order-independent digest of the whole index, kept in constant memory.
+
+    The digest is a sum of hashes (AdHash), so its width is what resists an insider who rewrites the index to
+    match: Wagner's generalised-birthday attack finds k rows summing to a target in about k·2^(n/(1 + log₂ k))
+    work for n-bit hashes, which for 256 bits and k = 2^15 crafted rows is about 2^31, within anyone's reach.
+    SHAKE-256 stretched to 4,096 bits puts it beyond 2^128 for any number of rows a ledger can hold (the row
+    counts must match too). ``repr`` keeps a row's types: a code stored as a number digests differently.
+    """
+    row = repr((code, index)).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.shake_256(row).digest(_DIGEST_BYTES), "big")
 
 
-_DIGEST_MODULUS = 1 << 256
+_DIGEST_BYTES = 512
+_DIGEST_MODULUS = 1 << (8 * _DIGEST_BYTES)
 
 
 class _TileComparer:

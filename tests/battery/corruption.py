@@ -15,7 +15,18 @@ import tracechain
 from tracechain import Ledger
 from tracechain.errors import TracechainError
 
-from .support import Built, Snapshot, Tally, build_ledger, first_difference, foreign, remove_ledger, snapshot, timed
+from .support import (
+    Built,
+    Snapshot,
+    Tally,
+    build_ledger,
+    first_difference,
+    foreign,
+    remove_ledger,
+    snapshot,
+    spanned,
+    timed,
+)
 
 MUTATIONS = ("bit flip", "byte overwrite", "run overwrite")
 
@@ -73,8 +84,12 @@ def judge(tally: Tally, built: Built, original: Snapshot, path: Path, label: str
     damaged = snapshot(path)
     try:
         report = tracechain.verify(path, [built.final])
+        spans = spanned(path, [built.final], span=37)
     except Exception as e:
         tally.fail("verify raised", f"{label}: {foreign(e)}")
+        return
+    if spans.ok != report.ok:
+        tally.fail("span walk disagrees", f"{label}: in 37-entry spans ok={spans.ok}, in one pass ok={report.ok}")
         return
     if report.ok:
         if report.size == built.size and report.root == built.root and damaged == original:

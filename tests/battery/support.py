@@ -38,18 +38,28 @@ TABLES = ("meta", "entries", "tiles", "items", "keys", "checkpoints")
 
 
 def integrity_pass(path: str | Path, held: list[str], *, span: int = 37, workers: int = 1) -> tracechain.VerifyReport:
-    """``verify(contents=False)`` with spans of ``span`` entries (in ``workers`` processes when above 1).
+    """``verify(contents=False, signatures=False)`` in spans of ``span`` entries (see `spanned`)."""
+    return spanned(path, held, span=span, workers=workers, signatures=False, contents=False)
+
+
+def spanned(
+    path: str | Path, held: list[str], *, span: int = 37, workers: int = 1, **options: Any
+) -> tracechain.VerifyReport:
+    """``verify`` reading spans of ``span`` entries (in ``workers`` processes when above 1), whatever the size.
 
     Spans this short put span boundaries inside batches, between an entry and its seal, and at checkpoint sizes,
     which is where joining the spans' results could go wrong; the ledgers here are too small for the default.
     """
     module = importlib.import_module("tracechain.verify")
-    saved = module._SPAN, module._PARALLEL_ENTRIES
-    module._SPAN, module._PARALLEL_ENTRIES = span, 0
+    names = ("_SPAN", "_PARALLEL_ENTRIES", "_CONTENT_SPAN", "_PARALLEL_CONTENT_ENTRIES")
+    saved = [getattr(module, name) for name in names]
+    for name, value in zip(names, (span, 0, span, 0), strict=True):
+        setattr(module, name, value)
     try:
-        return tracechain.verify(path, held, signatures=False, contents=False, workers=workers)
+        return tracechain.verify(path, held, workers=workers, **options)
     finally:
-        module._SPAN, module._PARALLEL_ENTRIES = saved
+        for name, value in zip(names, saved, strict=True):
+            setattr(module, name, value)
 
 
 def key(name: str, label: str) -> SigningKey:

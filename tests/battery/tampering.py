@@ -37,6 +37,7 @@ from .support import (
     first_difference,
     foreign,
     integrity_pass,
+    spanned,
     timed,
 )
 
@@ -138,11 +139,15 @@ def judge(tally: Tally, kind: str, built: Built, path: Path, original: list[byte
         report = tracechain.verify(path, built.held)
         alone = tracechain.verify(path) if kind in REBUILT else None
         quick = integrity_pass(path, built.held)
+        spans = spanned(path, built.held, span=37)
     except Exception as e:
         tally.fail("verify raised", f"{label}: {foreign(e)}")
         return
     if quick.ok or quick.first_bad_index != report.first_bad_index:
         tally.fail("integrity pass disagrees", f"{label}: {quick.first_bad_index} vs {report.first_bad_index}")
+        return
+    if [(p.index, p.message) for p in spans.problems] != [(p.index, p.message) for p in report.problems]:
+        tally.fail("span walk disagrees", f"{label}: in 37-entry spans {spans.problems[:2]}")
         return
     first = report.first_bad_index
     exact = {p.index for p in report.problems if p.until is None}
