@@ -16,8 +16,10 @@ The steps, in the order `_Verifier.run` takes them:
    signature against the operator keys, and report truncation, rollback or a fork (two different roots at one
    size) with both checkpoints as evidence.
 
-The integrity-only pass (``contents=False``) takes steps 2–4 and 6 without decoding event bodies, in spans of
-entries that worker processes read and hash (`_scan`) and this process joins in order (`_Verifier._join`).
+Step 2 goes span by span: `_scan` reads, hashes and chains a span of entries and checks its event entries, in a
+worker process for a large ledger; this process joins the spans in order (`_Verifier._join`) and does what carries
+state from entry to entry (steps 3, 4 and 6, and the non-event entries of step 2). The integrity-only pass
+(``contents=False``) takes steps 2–4 and 6 without decoding event bodies.
 
 A damaged file gives problems in the report, never an exception other than tracechain's own.
 """
