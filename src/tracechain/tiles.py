@@ -198,25 +198,17 @@ class TileReader:
         return blob
 
     def _expanded(self, level: int, index: int, blob: bytes) -> list[bytes]:
-        """A tile's row of hashes and, above it, the row of every complete subtree root inside the tile.
+        """A partial tile's row of hashes and, above it, the row of every complete subtree root inside it (a full
+        tile stores these rows; a partial one, the rightmost of its level, has them hashed here once).
 
         Rows stay byte strings: two neighbours are one 64-byte slice, so a node costs one slice, one
-        concatenation and one hash, and a cached tile holds 16 KiB instead of 511 separate objects.
+        concatenation and one hash.
         """
         key = (level, index, len(blob))
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        if len(blob) == FULL_TILE_BYTES:  # bottom row and inner rows, as TileEdge stores a full tile
-            rows, at = [], 0
-            for width in (256, 128, 64, 32, 16, 8, 4, 2, 1):
-                rows.append(blob[at : at + width * _HASH])
-                at += width * _HASH
-            self._cache[key] = rows
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-            return rows
         rows = [blob]
         row, sha256 = blob, hashlib.sha256
         while len(row) > _HASH:
@@ -240,6 +232,9 @@ class TileReader:
             raise LookupError(f"tile {level}/{tile_index} is missing or too short for node {height}/{index}")
         if within == 0:
             return blob[offset * _HASH : (offset + 1) * _HASH]
+        if len(blob) == FULL_TILE_BYTES:  # read in place: row `within` starts after 256 + 128 + … hashes
+            at = (2 * TILE_WIDTH - (2 * TILE_WIDTH >> within) + (offset >> within)) * _HASH
+            return blob[at : at + _HASH]
         at = (offset >> within) * _HASH
         return self._expanded(level, tile_index, blob)[within][at : at + _HASH]
 
