@@ -163,6 +163,20 @@ def test_event_headers_are_read_at_every_integer_width(index: int) -> None:
     assert _event_header(encoding.encode_entry(1, index, prev, "seal", {"x": 1})) is None
 
 
+@pytest.mark.parametrize("index", [0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1])
+def test_the_expected_entry_prefix_is_msgpacks_own_at_every_integer_width(index: int) -> None:
+    from tracechain import encoding
+    from tracechain.verify import _EVENT_KIND, _LINK, _index_form
+
+    prev = bytes(range(32))
+    lead, width, end = _index_form(index)
+    assert index < end
+    prefix = lead + index.to_bytes(width, "big") + _LINK + prev + _EVENT_KIND
+    assert encoding.encode_entry(1, index, prev, "event", b"\x80").startswith(prefix)
+    if end <= 2**63 - 1:  # the next index needs the next form
+        assert _index_form(end)[0] != lead
+
+
 def test_a_full_tile_stores_its_inner_rows_and_damage_to_them_is_found(filled: tuple[str, str]) -> None:
     from tracechain import merkle
     from tracechain.tiles import FULL_TILE_BYTES

@@ -714,7 +714,7 @@ def _scan(store: Store, start: int, stop: int, contents: bool) -> _Span:
     span = _Span(start, start, [], None, [], [], None)
     hashes, others, problems = span.leaves, span.others, span.problems
     prev, expected = b"", start
-    lead, width = _index_form(start, stop)
+    lead, width, band_end = _index_form(start)
     try:
         # iter_entries hands every value back as bytes (NULL or TEXT too), so no conversion is needed here.
         for index, data in store.iter_entries(start, stop):
@@ -722,12 +722,9 @@ def _scan(store: Store, start: int, stop: int, contents: bool) -> _Span:
                 span.next_stored = index
                 break
             leaf = sha256(leaf_prefix + data).digest()
-            head = (
-                lead + index.to_bytes(width, "big") + _LINK + prev + _EVENT_KIND
-                if width
-                else _header_bytes(index, prev)
-            )
-            plain = data.startswith(head)
+            if index >= band_end:  # the index needs a wider msgpack integer from here on
+                lead, width, band_end = _index_form(index)
+            plain = data.startswith(lead + index.to_bytes(width, "big") + _LINK + prev + _EVENT_KIND)
             if not plain:
                 header = _event_header(data)
                 if header is None:
@@ -783,31 +780,22 @@ def _check_event(span: _Span, index: int, data: bytes) -> None:
 _LINK = b"\xc4\x20"  # msgpack bin 8 of 32 bytes: the previous leaf hash
 
 
-def _index_form(start: int, stop: int) -> tuple[bytes, int]:
-    """The entry lead-in and index width shared by every index in ``start`` .. ``stop - 1`` (width 0: none is)."""
-    for lead, low, high, width in (
-        (b"\x95\x01\xce", 0x10000, 0x100000000, 4),
-        (b"\x95\x01\xcf", 0x100000000, 1 << 64, 8),
-        (b"\x95\x01\xcd", 0x100, 0x10000, 2),
-    ):
-        if low <= start and stop <= high:
-            return lead, width
-    return b"", 0
+def _index_form(index: int) -> tuple[bytes, int, int]:
+    """How an event entry with this index begins: the bytes before the index (array, version, msgpack integer
+    type), the index's width in bytes, and the first index that needs another form."""
+    for lead, width, end in _INDEX_FORMS:
+        if index < end:
+            return lead, width, end
+    raise EncodingError(f"entry index {index} is beyond msgpack's integers")
 
 
-def _header_bytes(index: int, prev: bytes) -> bytes:
-    """The first bytes of event entry ``index`` linking to ``prev``: ``95 01 <index> c4 20 <prev> a5 "event"``."""
-    if index < 0x80:
-        head = bytes((0x95, 0x01, index))
-    elif index < 0x100:
-        head = bytes((0x95, 0x01, 0xCC, index))
-    elif index < 0x10000:
-        head = b"\x95\x01\xcd" + index.to_bytes(2, "big")
-    elif index < 0x100000000:
-        head = b"\x95\x01\xce" + index.to_bytes(4, "big")
-    else:
-        head = b"\x95\x01\xcf" + index.to_bytes(8, "big")
-    return head + _LINK + prev + _EVENT_KIND
+_INDEX_FORMS = (
+    (b"\x95\x01", 1, 0x80),  # positive fixint: the index is the byte itself
+    (b"\x95\x01\xcc", 1, 0x100),
+    (b"\x95\x01\xcd", 2, 0x10000),
+    (b"\x95\x01\xce", 4, 0x100000000),
+    (b"\x95\x01\xcf", 8, 1 << 64),
+)
 
 
 _worker_stores: dict[str, Store] = {}  # in a worker process: its own read-only connection, opened on first use
