@@ -464,7 +464,7 @@ class _Verifier:
         self.report.events += span.events
         self.item_rows += span.item_rows
         self.item_digest = (self.item_digest + span.item_digest) % _DIGEST_MODULUS
-        # A checkpoint of size n is checked before entry n is taken in (its key entries must precede it).
+        # A checkpoint of size n is checked before entry n is taken in: only keys registered before n may sign it.
         stops = [(size, 0, b"") for size in targets if base < size <= span.end]
         stops += [(index, 1, data) for index, data in span.others]
         for at, kind, data in sorted(stops):
