@@ -269,17 +269,11 @@ def test_missing_entries_are_reported_by_the_integrity_pass_as_by_the_full_one(
 
 
 def test_the_integrity_pass_reports_progress_up_to_the_whole_ledger(filled: tuple[str, str]) -> None:
-    from tests.battery.support import integrity_pass
+    from tests.battery.support import integrity_pass, spanned
 
     path, note = filled
     seen: list[tuple[int, int]] = []
-    module = __import__("importlib").import_module("tracechain.verify")
-    saved = module._SPAN, module._PARALLEL_ENTRIES
-    module._SPAN, module._PARALLEL_ENTRIES = 50, 0
-    try:
-        report = tracechain.verify(path, [note], contents=False, workers=2, progress=lambda d, t: seen.append((d, t)))
-    finally:
-        module._SPAN, module._PARALLEL_ENTRIES = saved
+    report = spanned(path, [note], span=50, workers=2, contents=False, progress=lambda d, t: seen.append((d, t)))
     assert report.ok
     assert [d for d, _ in seen] == [50, 100, 150, 200, 250, 300, 307, 307]
     assert {t for _, t in seen} == {report.size}

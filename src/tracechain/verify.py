@@ -481,15 +481,14 @@ class _Verifier:
         if leaves:
             walk.prev = leaves[-1]
 
-    def _entry(self, index: int, data: bytes, prev: bytes, batch_hashes: list[bytes], batch_kinds: set[str]) -> bytes:
-        """Decode and check one entry in full; returns its leaf hash. A seal empties ``batch_hashes``."""
+    def _entry(self, index: int, data: bytes, prev: bytes, batch_hashes: list[bytes], batch_kinds: set[str]) -> None:
+        """Decode and check one entry in full, as a member of the open batch. A seal empties ``batch_hashes``."""
         try:
             entry = Entry.from_bytes(data, expected_index=index)
         except EncodingError as e:
             self.problem(index, str(e))
-            leaf = merkle.leaf_hash(data)
-            batch_hashes.append(leaf)  # still a member of its batch, so a later seal must cover it
-            return leaf
+            batch_hashes.append(merkle.leaf_hash(data))  # still a member of its batch, so a later seal must cover it
+            return
         if entry.prev != prev:
             self.problem(index, f"chain broken: links to {entry.prev.hex()}, previous leaf is {prev.hex()}")
         if entry.kind == "seal":
@@ -500,17 +499,14 @@ class _Verifier:
                 self._content(entry)
             batch_hashes.append(entry.leaf_hash)
             batch_kinds.add(entry.kind)
-        return entry.leaf_hash
 
     def _content(self, entry: Entry) -> None:
         kind, body, index = entry.kind, entry.body, entry.index
         try:
             if kind == "event":
-                event = entry.event
-                assert event is not None
-                for code in item_codes(event.data):
-                    self.item_rows += 1
-                    self.item_digest = (self.item_digest + _item_digest(code, index)) % _DIGEST_MODULUS
+                codes = _event_codes(body)
+                self.item_rows += len(codes)
+                self.item_digest = (self.item_digest + _codes_digest(codes, index)) % _DIGEST_MODULUS
                 self.report.events += 1
             elif kind == "genesis":
                 self._genesis(entry)
@@ -763,8 +759,7 @@ def _check_event(span: _Span, index: int, data: bytes) -> None:
     """The checks of an event entry whose index, link and kind its layout has shown: the entry's canonical form,
     the event's, and its item codes (counted, and summed into the digest the item index is compared with)."""
     try:
-        body = encoding.decode_entry(data)[4]
-        codes = item_codes(Event.from_canonical(body).data)
+        codes = _event_codes(encoding.decode_entry(data)[4])
     except EncodingError as e:
         span.problems.append((index, str(e)))
         return
@@ -773,8 +768,18 @@ def _check_event(span: _Span, index: int, data: bytes) -> None:
         return
     span.events += 1
     span.item_rows += len(codes)
-    for code in codes:
-        span.item_digest += _item_digest(code, index)
+    span.item_digest += _codes_digest(codes, index)
+
+
+def _event_codes(body: Any) -> list[str]:
+    """The item codes of an event entry's body; raises `EncodingError` for bytes that are not a canonical event,
+    or a lookup or type error for an event of the wrong shape."""
+    return item_codes(Event.from_canonical(body).data)
+
+
+def _codes_digest(codes: list[str], index: int) -> int:
+    """The item-index rows an event entry implies, summed into the digest (not yet reduced)."""
+    return sum(_item_digest(code, index) for code in codes)
 
 
 _LINK = b"\xc4\x20"  # msgpack bin 8 of 32 bytes: the previous leaf hash
