@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Final
@@ -58,7 +59,7 @@ SUPPORTED_KEYWORDS: Final = frozenset(
         "type", "enum", "const", "format", "pattern", "minLength", "maxLength",
         "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
         "items", "minItems", "maxItems", "uniqueItems",
-        "properties", "patternProperties", "additionalProperties", "required", "minProperties",
+        "properties", "patternProperties", "additionalProperties", "required", "minProperties", "maxProperties",
         "allOf", "anyOf", "if", "then", "else",
     }
 )  # fmt: skip
@@ -189,16 +190,19 @@ def _found(value: object) -> str:
 
 
 def _is_type(value: object, name: str) -> bool:
-    # Mirrors fastjsonschema: booleans are not numbers; 1.0 is an integer; tuples are arrays.
+    # Mirrors fastjsonschema: booleans are not numbers; 1.0 is an integer; tuples are arrays. JSON numbers with a
+    # fraction arrive as Decimal (tracechain.events.parse_json keeps them exact): numbers too.
     match name:
         case "string":
             return isinstance(value, str)
         case "number":
-            return isinstance(value, int | float) and not isinstance(value, bool)
+            return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
         case "integer":
-            return (isinstance(value, int) and not isinstance(value, bool)) or (
-                isinstance(value, float) and value.is_integer()
-            )
+            if isinstance(value, float):
+                return value.is_integer()
+            if isinstance(value, Decimal):
+                return value.is_finite() and value == value.to_integral_value()
+            return isinstance(value, int) and not isinstance(value, bool)
         case "boolean":
             return isinstance(value, bool)
         case "object":
@@ -208,6 +212,17 @@ def _is_type(value: object, name: str) -> bool:
         case "null":
             return value is None
     return False
+
+
+def _frozen(value: object) -> Any:
+    """A hashable stand-in equal for JSON-equal values (1 and 1.0 alike, true and 1 not), for uniqueItems."""
+    if isinstance(value, bool):
+        return (bool, value)
+    if isinstance(value, list | tuple):
+        return (list, tuple(_frozen(item) for item in value))
+    if isinstance(value, Mapping):
+        return (dict, frozenset((key, _frozen(item)) for key, item in value.items()))
+    return value
 
 
 def _json_equal(a: object, b: object) -> bool:
@@ -346,11 +361,12 @@ class _Walker:
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             found.append(_Found(path, f"expected at most {schema['maxItems']} entries, found {len(value)}"))
         if schema.get("uniqueItems"):
-            seen: list[Any] = []
+            seen: set[Any] = set()
             for index, item in enumerate(value):
-                if any(_json_equal(item, other) for other in seen):
+                key = _frozen(item)
+                if key in seen:
                     found.append(_Found((*path, index), f"expected distinct entries, found {_found(item)} again"))
-                seen.append(item)
+                seen.add(key)
         if "items" in schema:
             for index, item in enumerate(value):
                 found += self.walk(schema["items"], item, (*path, index))
@@ -363,6 +379,8 @@ class _Walker:
                 found.append(_Found((*path, name), f"expected a value for required field {name}, found nothing"))
         if "minProperties" in schema and len(value) < schema["minProperties"]:
             found.append(_Found(path, f"expected at least {schema['minProperties']} fields, found {len(value)}"))
+        if "maxProperties" in schema and len(value) > schema["maxProperties"]:
+            found.append(_Found(path, f"expected at most {schema['maxProperties']} fields, found {len(value)}"))
         properties: Mapping[str, Any] = schema.get("properties", {})
         pattern_properties: Mapping[str, Any] = schema.get("patternProperties", {})
         for raw_key, item in value.items():
@@ -498,11 +516,12 @@ class _Profile:
     def facts(self, event: Mapping[str, Any]) -> Facts | None:
         """The event's fact fields, unknown values folded together; None when one is not even a string."""
         out = []
+        known = self.fact_values
         for key in _FACT_KEYS:
             value = event.get(key, _ABSENT)
-            if not isinstance(value, str):
+            if type(value) is not str:
                 return None
-            out.append(value if value is _ABSENT or value in self.fact_values.get(key, ()) else _OTHER)
+            out.append(value if value is _ABSENT or value in known[key] else _OTHER)
         return tuple(out)
 
 
@@ -572,7 +591,7 @@ def _profile(product: str | None) -> _Profile:
     return _Profile(
         schema=schema,
         titles=titles,
-        fact_values={key: frozenset(found) for key, found in values.items()},
+        fact_values={key: frozenset(values.get(key, ())) for key in _FACT_KEYS},
     )
 
 
@@ -611,8 +630,10 @@ def _with_title(item: _Found, titles: Mapping[Path, str]) -> Problem:
     return _render_path(item.path), f"{item.text} ({title})" if title else item.text
 
 
-def _collect(event: dict[str, Any], compiled: _Profile) -> list[Problem]:
-    found = _Walker(compiled.schema).walk(compiled.schema, event, ())
+def _collect(event: dict[str, Any], compiled: _Profile, schema: Mapping[str, Any] | None = None) -> list[Problem]:
+    """Every problem the walker finds against ``schema`` (default: envelope and profile), titled."""
+    schema = compiled.schema if schema is None else schema
+    found = _Walker(schema).walk(schema, event, ())
     found += _cross_field(event)
     out: list[Problem] = []
     seen: set[Problem] = set()
@@ -624,36 +645,75 @@ def _collect(event: dict[str, Any], compiled: _Profile) -> list[Problem]:
     return out
 
 
-def problems(event: Mapping[str, Any], *, envelope_checked: bool = False) -> list[tuple[str, str]]:
-    """Every problem of one event (its EPCIS JSON dict, as a producer sends it); ``[]`` when it is valid.
+def profile_problems(event: Mapping[str, Any], product: str) -> list[Problem]:
+    """The problems of ``event`` against the profile of ``product`` alone (`tracechain.events` walks the envelope).
 
-    With ``envelope_checked`` the caller (`tracechain.events`) has already checked the envelope in Python, so
-    the fast path runs only the profile's compiled rules; any failure still reports against the whole schema.
-
-    Checks, in one pass: the envelope schema; the profile named by ``tc:product`` with its step rules; real
-    dates; the check digits of identifiers (USCC, GTIN, SC licence, vet trace code, item codes); expiry not
-    before production. Each problem is ``(json_path, message)``; the message says what was expected and what
-    was found, then gives the field's Chinese title in parentheses.
+    A valid event costs one call of the profile's compiled validator, specialised to the event's step; only a
+    failure walks the profile schema to list every problem, each with its field's Chinese title.
     """
-    if not isinstance(event, Mapping):
-        return [("$", f"expected an event object, found {_found(event)}")]
     data = event if isinstance(event, dict) else dict(event)
-    product = data.get("tc:product")
-    key = product if isinstance(product, str) and product in PRODUCTS else None
-    compiled = _profile(key)
+    compiled = _profile(product)
     facts = compiled.facts(data)
-    fast = _general(key) if facts is None else _specialised(key, facts, not envelope_checked)
+    fast = _specialised(product, facts, False) if facts is not None else _compile(_profile_alone(product), product)
     try:
         fast(data)
-    except fastjsonschema.JsonSchemaValueException:
-        return _collect(data, compiled)
-    except (TypeError, ValueError, RecursionError):
+    except (fastjsonschema.JsonSchemaValueException, TypeError, ValueError, RecursionError):
         # Input no JSON document can hold (non-string keys, odd objects) can trip the generated code; the
         # walker reports it properly.
-        return _collect(data, compiled)
+        return _collect(data, compiled, _profile_alone(product))
     if not _cross_field(data):
         return []
-    return _collect(data, compiled)
+    return _collect(data, compiled, _profile_alone(product))
+
+
+def titled(found: Sequence[Problem], product: str | None = None) -> list[Problem]:
+    """Problems given as (JSON path, message) with the field's Chinese title appended, as the schemas name it."""
+    titles = _profile(product if product in PRODUCTS else None).titles
+    out = []
+    for path, message in found:
+        key = _parse_path(path)
+        title = None
+        if key is not None:
+            # An unknown field: name the object it sits in.
+            title = titles.get(_title_key(key)) or (titles.get(_title_key(key[:-1])) if key else None)
+        out.append((path, f"{message} ({title})" if title else message))
+    return out
+
+
+_PATH_PART: Final = re.compile(r"\.([^.\[\]]+)|\[([0-9]+)\]|\[(\"(?:[^\"\\]|\\.)*\")\]")
+
+
+def _parse_path(path: str) -> Path | None:
+    """``$.epcList[0]`` → ``("epcList", 0)``; None for a path this cannot read (a note after it, odd names)."""
+    if not path.startswith("$"):
+        return None
+    parts: list[str | int] = []
+    at = 1
+    while at < len(path):
+        m = _PATH_PART.match(path, at)
+        if m is None:
+            return None
+        parts.append(m[1] if m[1] is not None else int(m[2]) if m[2] is not None else json.loads(m[3]))
+        at = m.end()
+    return tuple(parts)
+
+
+def problems(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every problem of one event (its EPCIS JSON dict, as a producer sends it); ``[]`` when it is valid.
+
+    The same verdict as `tracechain.events.Event.from_dict`, which this runs: the envelope schema; the profile
+    named by ``tc:product`` with its step rules; real dates; the check digits of identifiers (USCC, GTIN, SC
+    licence, vet trace code, item codes); the limits and time rules of docs/products.md; expiry not before
+    production, production not after the event. Each problem is ``(json_path, message)``; the message says what
+    was expected and what was found, then gives the field's Chinese title in parentheses.
+    """
+    from tracechain.events import Event  # the event model calls back into this module
+
+    try:
+        Event.from_dict(event)
+    except ValidationError as e:
+        return e.problems
+    return []
 
 
 def validate(event: Mapping[str, Any]) -> None:
