@@ -55,11 +55,6 @@ class Problems:
         else:
             self.unlisted += 1
 
-    def listed(self) -> list[tuple[str, str]]:
-        if not self.unlisted:
-            return self.items
-        return [*self.items, ("$", f"{self.unlisted} more problems not listed")]
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Messages speak JSON: null, true, a string, a list of 3 items; never a Python type or repr.

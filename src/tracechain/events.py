@@ -1,7 +1,8 @@
 """The event model: EPCIS 2.0 events with tracechain's extensions, validated and normalised, with no I/O.
 
 An `Event` is built from the EPCIS JSON form (`Event.from_dict`, or `parse_json` for text) and checked against
-the envelope: required fields, types, CBV values, time formats. Everything that has several spellings is
+the envelope (``schemas/event.schema.json``, walked by `tracechain._envelope`), the limits and time window of
+docs/products.md, and its product profile. Everything that has several spellings is
 normalised so that one event has one canonical form: CBV values become bare words, item codes their canonical
 string (`tracechain.identifiers.canonical_code`), ``eventTime`` an integer count of microseconds since the Unix
 epoch in UTC (the offset is kept in ``eventTimeZoneOffset``), numbers exact decimals, text NFC. Product
@@ -29,6 +30,11 @@ __all__ = [
     "EARLIEST_TIME",
     "EVENT_TYPES",
     "FUTURE_TOLERANCE",
+    "MAX_DEPTH",
+    "MAX_EVENT_BYTES",
+    "MAX_LIST",
+    "MAX_MEMBERS",
+    "MAX_TEXT",
     "PRODUCTS",
     "Event",
     "format_time",
@@ -44,6 +50,11 @@ EVENT_TYPES: Final = _schema.EVENT_TYPES
 PRODUCTS: Final = _schema.PRODUCTS
 EARLIEST_TIME: Final = _schema.EARLIEST_TIME
 FUTURE_TOLERANCE: Final = _schema.FUTURE_TOLERANCE
+MAX_TEXT: Final = _schema.MAX_TEXT
+MAX_LIST: Final = _schema.MAX_LIST
+MAX_MEMBERS: Final = _schema.MAX_MEMBERS
+MAX_DEPTH: Final = _schema.MAX_DEPTH
+MAX_EVENT_BYTES: Final = _schema.MAX_EVENT_BYTES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CODE_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
@@ -216,11 +227,13 @@ def _refuse(problems: _values.Problems, product: str | None, profile: Sequence[t
     """Raise the event's problems: the envelope's, titled, then the profile's at paths the envelope left alone."""
     from tracechain import profiles  # imported late: profiles compiles schemas
 
-    items = profiles.titled(problems.listed(), product)
+    items = profiles.titled(problems.items, product)
     seen = {path for path, _ in items}
     items += [problem for problem in profile if problem[0] not in seen]
+    if problems.unlisted:
+        items.append(("$", f"{problems.unlisted} more problems not listed"))
     first_path, first = items[0]
-    extra = len(items) - 1 + problems.unlisted - (1 if problems.unlisted else 0)
+    extra = len(items) - 1 + problems.unlisted - (1 if problems.unlisted else 0)  # the count line is not one
     more = f" (and {extra} more)" if extra else ""
     raise ValidationError(f"invalid event: {first_path}: {first}{more}", items)
 
