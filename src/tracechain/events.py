@@ -41,6 +41,7 @@ __all__ = [
     "item_codes",
     "parse_json",
     "parse_time",
+    "scan_json",
     "to_json",
 ]
 
@@ -106,21 +107,44 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
+# The JSON rules of every reader: parse_json, scan_json and tracechain.reading use this one decoder.
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_unique_object, parse_float=Decimal, parse_int=_parse_int, parse_constant=_reject_constant
+)
+_WHITESPACE: Final = re.compile(r"[ \t\n\r]*")
+
+
 def parse_json(text: str | bytes, *, source: str = "input") -> Any:
     """Parse JSON strictly: no duplicate keys, no NaN or Infinity, decimals kept exact, bounded nesting."""
     try:
-        return json.loads(
-            text,
-            object_pairs_hook=_unique_object,
-            parse_float=Decimal,
-            parse_int=_parse_int,
-            parse_constant=_reject_constant,
-        )
+        if isinstance(text, bytes | bytearray):
+            text = bytes(text).decode("utf-8-sig")
+        value, end = _DECODER.raw_decode(text, _WHITESPACE.match(text).end())  # type: ignore[union-attr]
+        if _WHITESPACE.match(text, end).end() != len(text):  # type: ignore[union-attr]
+            raise json.JSONDecodeError("Extra data", text, end)
     except RecursionError as e:
         raise ValidationError(f"{source}: JSON nested too deeply") from e
     except UnicodeDecodeError as e:
         raise ValidationError(f"{source}: not valid UTF-8 ({e.reason} at byte {e.start})") from e
     except ValueError as e:  # json.JSONDecodeError is a ValueError, and so are our hooks' refusals
+        raise ValidationError(f"{source}: not valid JSON: {e}") from e
+    return value
+
+
+def scan_json(text: str, start: int = 0, *, source: str = "input", line: int = 1) -> tuple[Any, int]:
+    """The JSON value at ``start`` of ``text`` (after any whitespace) and the index just after it.
+
+    The rules of `parse_json`; what follows the value is the caller's (a reader of several values in one text).
+    A syntax error names its line, counting the text's first line as ``line``, and its column.
+    """
+    try:
+        return _DECODER.raw_decode(text, _WHITESPACE.match(text, start).end())  # type: ignore[union-attr]
+    except RecursionError as e:
+        raise ValidationError(f"{source}: JSON nested too deeply") from e
+    except json.JSONDecodeError as e:
+        where = f"line {e.lineno + line - 1} column {e.colno}"
+        raise ValidationError(f"{source}: not valid JSON: {e.msg} ({where})") from e
+    except ValueError as e:  # the hooks' refusals: a repeated key, NaN, a huge integer
         raise ValidationError(f"{source}: not valid JSON: {e}") from e
 
 
