@@ -461,8 +461,10 @@ def envelope_events(draw: st.DrawFn) -> dict[str, Any]:
         "type": kind,
         "eventTime": draw(times()),
         "eventTimeZoneOffset": draw(st.sampled_from(OFFSETS)),
-        "tc:product": draw(st.sampled_from(PRODUCTS)),
     }
+    product = draw(st.sampled_from([*PRODUCTS, None]))  # None: a plain EPCIS event
+    if product is not None:
+        event["tc:product"] = product
     if kind != "TransformationEvent":
         event["action"] = draw(st.sampled_from(["ADD", "OBSERVE", "DELETE"]))
     lists = {
@@ -483,7 +485,8 @@ def envelope_events(draw: st.DrawFn) -> dict[str, Any]:
     if kind == "TransformationEvent" and draw(st.booleans()):
         event["transformationID"] = draw(st.sampled_from(URIS))
     for key in draw(subsets(sorted(COMMON), 0, 6)):
-        event.setdefault(key, draw(COMMON[key]))
+        if key != "tc:kde" or product is not None:
+            event.setdefault(key, draw(COMMON[key]))
     for _ in range(draw(st.integers(0, 2))):
         event[draw(extension_names)] = draw(json_values)
     return event

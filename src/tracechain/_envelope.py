@@ -25,6 +25,9 @@ from tracechain._schema import (
     NAMESPACED,
     NUMBER_KEYS,
     OFFSET,
+    PLAIN_FORBIDDEN,
+    PLAIN_ILMD_NAME,
+    PLAIN_RULE,
     PRODUCTS,
     QUANTITY_LISTS,
     REQUIRED,
@@ -420,9 +423,30 @@ def normalise(d: Mapping[str, Any], problems: Problems, now_micros: int, kde_by_
     for key in REQUIRED:
         if key not in d:
             problems.add(f"$.{key}", f"expected a value for required field {key}, found nothing")
+    if "tc:product" not in d:
+        _plain_rules(d, problems)
     if rules is not None:
         _type_rules(d, rules, str(event_type), problems)
     return dict(sorted(out.items()))
+
+
+def _plain_rules(d: Mapping[str, Any], problems: Problems) -> None:
+    """What a plain EPCIS event (one without tc:product) may not do, as EPCIS itself asks."""
+    for key in PLAIN_FORBIDDEN:
+        if key in d:
+            problems.add(
+                f"$.{key}",
+                f"expected no {key} here, found {shown(d[key])}: {PLAIN_RULE} (name the product with tc:product)",
+            )
+    ilmd = d.get("ilmd")
+    if isinstance(ilmd, Mapping):
+        for key in ilmd:
+            if not (type(key) is str and PLAIN_ILMD_NAME.match(key)):
+                problems.add(
+                    f"$.ilmd.{key}",
+                    f"expected an ILMD field named by a compact or full IRI (prefix:name), found {shown(key)}: "
+                    f"{PLAIN_RULE}",
+                )
 
 
 def _type_rules(d: Mapping[str, Any], rules: TypeRules, event_type: str, problems: Problems) -> None:

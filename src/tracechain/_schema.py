@@ -127,3 +127,9 @@ class TypeRules:
 
 TYPE_RULES: Final = {rule["if"]["properties"]["type"]["const"]: TypeRules(rule["then"]) for rule in _SCHEMA["allOf"]}
 REQUIRED: Final = tuple(key for key in _SCHEMA["required"] if key != "type")
+
+# A plain EPCIS event (no tc:product): the envelope's `else` branch.
+_PLAIN: Final[dict[str, Any]] = _SCHEMA["else"]["properties"]
+PLAIN_RULE: Final[str] = _SCHEMA["else"]["description"]
+PLAIN_FORBIDDEN: Final = tuple(key for key, sub in _PLAIN.items() if sub is False)
+PLAIN_ILMD_NAME: Final = _regex(next(iter(_PLAIN["ilmd"]["patternProperties"])))

@@ -161,19 +161,31 @@ class Event:
     _codes: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, check_profile: bool = True, now: datetime | None = None) -> Event:
+    def from_dict(
+        cls,
+        d: Mapping[str, Any],
+        *,
+        check_profile: bool = True,
+        product: str | None = None,
+        now: datetime | None = None,
+    ) -> Event:
         """Validate and normalise an event given in EPCIS 2.0 JSON form.
 
         Raises `ValidationError` listing every problem with its JSON path: the envelope
         (``schemas/event.schema.json``) and the limits of docs/products.md always; with ``check_profile`` the
-        product profile of ``tc:product`` too. Times are judged against ``now`` (an aware datetime; default the
-        system clock): none may lie more than `FUTURE_TOLERANCE` after it.
+        product profile of ``tc:product`` too. An event without ``tc:product`` is a plain EPCIS event (`product`
+        is None): no profile applies, and the envelope's rules for plain events do. ``product`` names the product
+        the event is about: an event without ``tc:product`` becomes one of that product (it is recorded with it,
+        and its profile must be met); an event that names another product is refused. Times are judged against
+        ``now`` (an aware datetime; default the system clock): none may lie more than `FUTURE_TOLERANCE` after it.
         """
         if not isinstance(d, Mapping):
             raise ValidationError(
                 f"invalid event: expected an event object, found {_values.shown(d)}",
                 [("$", f"expected an event object, found {_values.shown(d)}")],
             )
+        if product is not None:
+            d = _as_product(d, product)
         problems = _values.Problems()
         kde_by_profile = check_profile and type(d.get("tc:product")) is str and d["tc:product"] in PRODUCTS
         data = _envelope.normalise(d, problems, _values.clock_micros(now), kde_by_profile)
@@ -219,8 +231,10 @@ class Event:
         return str(self.data.get("type", ""))
 
     @property
-    def product(self) -> str:
-        return str(self.data.get("tc:product", ""))
+    def product(self) -> str | None:
+        """The product profile the event follows, or None for a plain EPCIS event (one without ``tc:product``)."""
+        product = self.data.get("tc:product")
+        return None if product is None else str(product)
 
     @property
     def event_time(self) -> datetime:
@@ -245,6 +259,20 @@ class Event:
                 with contextlib.suppress(TypeError, ValueError, OverflowError, IndexError):
                     out[key] = format_time(int(out[key]), offset)
         return out
+
+
+def _as_product(d: Mapping[str, Any], product: str) -> Mapping[str, Any]:
+    """``d`` as an event of ``product``: given it when it names none, refused when it names another."""
+    if product not in PRODUCTS:
+        raise ValidationError(
+            f"product {product!r}: expected one of {', '.join(sorted(PRODUCTS))}",
+            [("$.tc:product", f"expected one of {', '.join(sorted(PRODUCTS))}, found {_values.shown(product)}")],
+        )
+    named = d.get("tc:product", product)
+    if named != product:
+        message = f"expected {_values.shown(product)} (the product this event is read as), found {_values.shown(named)}"
+        raise ValidationError(f"invalid event: $.tc:product: {message}", [("$.tc:product", message)])
+    return d if "tc:product" in d else {**d, "tc:product": product}
 
 
 def _refuse(problems: _values.Problems, product: str | None, profile: Sequence[tuple[str, str]] = ()) -> NoReturn:

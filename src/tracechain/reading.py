@@ -496,12 +496,18 @@ def _not_utf8(raw: bytes, error: UnicodeDecodeError, name: str) -> str:
 
 
 def validate_records(
-    records: Iterable[Record], *, batch_size: int = 1000, check_profile: bool = True, now: datetime | None = None
+    records: Iterable[Record],
+    *,
+    batch_size: int = 1000,
+    check_profile: bool = True,
+    product: str | None = None,
+    now: datetime | None = None,
 ) -> Iterator[list[Checked]]:
     """The records validated into `Event` objects, in input order, ``batch_size`` at a time.
 
     Memory holds one batch: a caller appends or reports each batch before taking the next. A record that could not
-    be read comes back as a `Checked` whose problems are its read error.
+    be read comes back as a `Checked` whose problems are its read error. ``product``, ``check_profile`` and ``now``
+    are `Event.from_dict`'s: with ``product`` every event is read as one of that product.
     """
     if batch_size < 1:
         raise ValidationError(f"batch size: expected at least 1, found {batch_size}")
@@ -512,7 +518,8 @@ def validate_records(
             batch.append(Checked(record, None, list(error.problems)))
         else:
             try:
-                batch.append(Checked(record, Event.from_dict(record.event, check_profile=check_profile, now=now)))
+                event = Event.from_dict(record.event, check_profile=check_profile, product=product, now=now)
+                batch.append(Checked(record, event))
             except ValidationError as e:
                 batch.append(Checked(record, None, list(e.problems)))
         if len(batch) >= batch_size:
