@@ -1,7 +1,7 @@
 """Checks of single values inside an event, for the envelope walk: text, URIs, item codes, CBV words, lists,
 objects, numbers, times, and free values (``ilmd``, ``tc:kde``, extensions) held to the limits. Each check adds a
 problem in JSON terms (``found null``, ``found a list of 3 items``), never a Python type or repr, and returns the
-normalised value or None.
+normalised value or None. `Walk` is what the field handlers share about one event.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -352,3 +352,23 @@ def lone_surrogates(value: object, path: str = "$") -> list[str]:
 
 
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The walk of one event, as the field handlers see it
+
+
+class Walk:
+    """One event's walk: its problems, the clock it is judged against, and who bounds its KDEs."""
+
+    __slots__ = ("kde_by_profile", "now", "problems")
+
+    def __init__(self, problems: Problems, now_micros: int, kde_by_profile: bool) -> None:
+        self.problems = problems
+        self.now = now_micros
+        # A product profile bounds every KDE itself (known names only, each with a length or a range), so the
+        # limit walk over tc:kde would repeat it; without a profile check the walk bounds it.
+        self.kde_by_profile = kde_by_profile
+
+
+Field = Callable[[Any, str, Walk], Any]

@@ -1,16 +1,18 @@
-"""Event validation against the envelope schema and the product profiles, reporting every problem.
+"""Event validation against the product profiles, and the one entry point for every problem of an event.
 
 This module owns the JSON Schemas in ``tracechain.schemas`` (the envelope ``event.schema.json`` and one
 ``profile-<product>.json`` per product) and the checks JSON Schema cannot express: real calendar dates and the
 check digits of identifiers, which the schemas mark with ``format`` (``date``, ``date-time``, ``tc-uscc``,
-``tc-gtin``, ``tc-sc-licence``, ``tc-vet-trace-code``, ``tc-code``). It is the only module that imports
-``fastjsonschema``.
+``tc-gtin``, ``tc-sc-licence``, ``tc-vet-trace-code``, ``tc-code``), and the rules between two dates. It is the
+only module that imports ``fastjsonschema``.
 
-A valid event costs one call of a fastjsonschema validator, compiled once per product and per combination of the
-fields the step rules look at (type, bizStep, disposition, action) with those rules already resolved; the format
-checks run inside it. Only when something is wrong does a small interpreter walk the same schema to collect every
-problem with a message a person can act on; it covers exactly the keywords the schemas use
-(:data:`SUPPORTED_KEYWORDS`), so it agrees with the compiled validator.
+The event model (`tracechain.events`) walks the envelope; `profile_problems` checks the profile. A valid event
+costs one call of a fastjsonschema validator, compiled once per product and per combination of the values its
+rules test (type, bizStep, disposition, and KDEs such as ``inspection_result``) with those rules already resolved
+(`tracechain._facts`); the format checks run inside it. Only when something is wrong does a small interpreter
+(`tracechain._schemawalk`) walk the schema to collect every problem with a message a person can act on; it covers
+exactly the keywords the schemas use (:data:`SUPPORTED_KEYWORDS`), so it agrees with the compiled validator.
+`problems` and `validate` give the event model's whole verdict.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ __all__ = [
     "SUPPORTED_KEYWORDS",
     "load_schema",
     "problems",
+    "profile_problems",
     "schema_names",
+    "titled",
     "validate",
 ]
 

@@ -24,13 +24,22 @@ from __future__ import annotations
 import codecs
 import io
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final
 
+from tracechain._jsonvalues import (
+    Lines,
+    elements,
+    event_list,
+    is_document,
+    opens_without_closing,
+    positions,
+    skip,
+)
+from tracechain._textinput import Chain, Encoded, ends_line, foreign_encoding, looks_gb18030, not_utf8
 from tracechain.errors import ValidationError
 from tracechain.events import Event, scan_json
 
@@ -48,15 +57,6 @@ MAX_LINE_BYTES: Final = 32 << 20
 MAX_DOCUMENT_BYTES: Final = 32 << 20
 """Bytes of input read whole: one JSON value spread over lines (an array, a document, a pretty-printed event)."""
 
-_WHITESPACE: Final = re.compile(r"[ \t\n\r]*")
-_DOCUMENT_TYPES: Final = ("EPCISDocument", "EPCISQueryDocument")
-_BOMS: Final = (
-    (codecs.BOM_UTF32_LE, "UTF-32LE"),
-    (codecs.BOM_UTF32_BE, "UTF-32BE"),
-    (codecs.BOM_UTF16_LE, "UTF-16LE"),
-    (codecs.BOM_UTF16_BE, "UTF-16BE"),
-)
-_CJK: Final = re.compile("[\u4e00-\u9fff]")
 _TOO_LONG: Final = (
     f"expected a JSON value spread over lines (an array, a document, a pretty-printed event) of at most "
     f"{MAX_DOCUMENT_BYTES >> 20} MiB, found more; write the events as JSON Lines, one per line, which are read as "
@@ -117,7 +117,7 @@ def read_events(source: str | os.PathLike[str] | bytes | IO[Any], *, encoding: s
         return _records(stream, name, encoding, stream)
     raw = getattr(source, "buffer", None)  # a text stream such as sys.stdin: read its bytes
     if raw is None and isinstance(source, io.TextIOBase):  # text only (io.StringIO): read it as UTF-8 again
-        raw = io.BufferedReader(_Encoded(source))
+        raw = io.BufferedReader(Encoded(source))
     return _records(raw if raw is not None else source, "standard input", encoding, None)
 
 
@@ -129,55 +129,16 @@ def _records(stream: IO[bytes], name: str, encoding: str | None, owned: IO[bytes
             owned.close()
 
 
-class _Chain(io.RawIOBase):
-    """Bytes already read from a stream, then the rest of the stream: lets the first bytes be looked at first."""
-
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
-        self.head, self.stream = head, stream
-        self.read_some = getattr(stream, "read1", stream.read)  # not waiting for a full buffer on a pipe
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.head[: len(view)] if self.head else self.read_some(len(view))
-        self.head = self.head[len(data) :]
-        view[: len(data)] = data
-        return len(data)
-
-
-class _Encoded(io.RawIOBase):
-    """A text stream as the UTF-8 bytes of its text (a lone surrogate stays a broken sequence, reported as such)."""
-
-    def __init__(self, text: io.TextIOBase) -> None:
-        self.text, self.pending = text, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = self.text.read(1 << 14)
-            if not chunk:
-                return 0
-            self.pending = chunk.encode("utf-8", "surrogatepass")
-        view = memoryview(buffer).cast("B")
-        data, self.pending = self.pending[: len(view)], self.pending[len(view) :]
-        view[: len(data)] = data
-        return len(data)
-
-
 class _Reader:
     """One input, read once: its first bytes decide the encoding, its first line the form."""
 
     def __init__(self, stream: IO[bytes], name: str, encoding: str | None) -> None:
         self.name, self.encoding = name, encoding
         head = stream.read(4)
-        self.foreign = _foreign_encoding(head) if encoding is None else None
+        self.foreign = foreign_encoding(head) if encoding is None else None
         if encoding is None and head.startswith(codecs.BOM_UTF8):
             head = head[len(codecs.BOM_UTF8) :]
-        self.binary = io.BufferedReader(_Chain(head, stream), 1 << 16)
+        self.binary = io.BufferedReader(Chain(head, stream), 1 << 16)
         self.text: io.TextIOWrapper | None = None
         if encoding is not None:
             self.text = io.TextIOWrapper(self.binary, encoding=encoding, errors="strict", newline="\n")
@@ -202,7 +163,7 @@ class _Reader:
             if not raw:
                 return
             number += 1
-            if len(raw) > MAX_LINE_BYTES and not _ends_line(raw):
+            if len(raw) > MAX_LINE_BYTES and not ends_line(raw):
                 if not self._skip_line():
                     return
                 yield number, None, f"expected a line of at most {MAX_LINE_BYTES >> 20} MiB, found a longer one", False
@@ -213,7 +174,7 @@ class _Reader:
             try:
                 yield number, raw.decode("utf-8"), "", False
             except UnicodeDecodeError as e:
-                yield number, None, _not_utf8(raw, e, self.name), _looks_gb18030(raw)
+                yield number, None, not_utf8(raw, e, self.name), looks_gb18030(raw)
 
     def _skip_line(self) -> bool:
         """Read past the rest of an over-long line; False at the end of the input."""
@@ -224,7 +185,7 @@ class _Reader:
                 return False
             if not more:
                 return False
-            if _ends_line(more):
+            if ends_line(more):
                 return True
 
     def rest(self, limit: int) -> tuple[str | None, str, int]:
@@ -244,7 +205,7 @@ class _Reader:
             end = data.find(b"\n", e.start)
             line = data[start : end if end >= 0 else len(data)]
             error = UnicodeDecodeError(e.encoding, line, e.start - start, e.end - start, e.reason)
-            return None, _not_utf8(line, error, self.name), data.count(b"\n", 0, e.start) + 1
+            return None, not_utf8(line, error, self.name), data.count(b"\n", 0, e.start) + 1
 
     # --- records -----------------------------------------------------------------------------------------
 
@@ -263,7 +224,7 @@ class _Reader:
                 continue
             if not started:
                 started = True
-                if _opens_without_closing(text):
+                if opens_without_closing(text):
                     rest, refused, at = self.rest(MAX_DOCUMENT_BYTES - len(text))
                     if rest is None:
                         yield self.error(number + at, refused)
@@ -286,36 +247,37 @@ class _Reader:
 
     def values(self, text: str, first_line: int) -> Iterator[Record]:
         """One or more JSON values over several lines, one after another, each event with its own line."""
-        lines = _Lines(text, first_line)
-        at = _skip(text, 0)
+        lines = Lines(text, first_line)
+        at = skip(text, 0)
         while at < len(text):
             line = lines.at(at)
             if text[at] == "[":
                 ends: list[int] = []
-                for index, (value, start) in enumerate(_elements(text, at, self.name, ends, first_line)):
+                for index, (value, start) in enumerate(elements(text, at, self.name, ends, first_line)):
                     if isinstance(value, ValidationError):
                         yield Record(self.name, lines.at(start), index, error=value)
                         return  # a broken array cannot be read on
                     yield self.event(value, lines.at(start), index)
-                at = _skip(text, ends[0])
+                at = skip(text, ends[0])
                 continue
             try:
                 value, end = scan_json(text, at, source=f"{self.name} line {line}", line=first_line)
             except ValidationError as e:
                 yield Record(self.name, line, None, error=e)
                 return
-            yield from self.expand(value, line, None, _positions(text, at, end, value, lines))
-            at = _skip(text, end)
+            yield from self.expand(value, line, None, positions(text, at, end, value, lines))
+            at = skip(text, end)
 
-    def expand(self, value: Any, line: int, index: int | None, positions: list[int] | None) -> Iterator[Record]:
-        """The records of one JSON value: an event, a list of events, or an EPCIS document's events."""
-        if _is_document(value):
-            events, why = _event_list(value)
+    def expand(self, value: Any, line: int, index: int | None, starts: list[int] | None) -> Iterator[Record]:
+        """The records of one JSON value: an event, a list of events, or an EPCIS document's events (each on its
+        line in ``starts`` when known)."""
+        if is_document(value):
+            events, why = event_list(value)
             if events is None:
                 yield self.error(line, why, index)
                 return
             for i, event in enumerate(events):
-                yield self.event(event, positions[i] if positions else line, i)
+                yield self.event(event, starts[i] if starts else line, i)
         elif isinstance(value, list):
             for i, event in enumerate(value):
                 yield self.event(event, line, i)
@@ -327,168 +289,6 @@ class _Reader:
             return Record(self.name, line, index, event=value)
         found = _JSON_KINDS.get(type(value), "a number")
         return self.error(line, f"expected an event (a JSON object), found {found}", index)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# JSON positions
-
-
-def _ends_line(raw: str | bytes) -> bool:
-    return raw.endswith("\n") if isinstance(raw, str) else raw.endswith(b"\n")
-
-
-class _Lines:
-    """Line numbers of positions in a text, counted forward from the last position asked."""
-
-    def __init__(self, text: str, first: int) -> None:
-        self.text, self.pos, self.line, self.first = text, 0, first, first
-
-    def at(self, pos: int) -> int:
-        if pos < self.pos:
-            self.pos, self.line = 0, self.first
-        self.line += self.text.count("\n", self.pos, pos)
-        self.pos = pos
-        return self.line
-
-
-def _skip(text: str, at: int) -> int:
-    return _WHITESPACE.match(text, at).end()  # type: ignore[union-attr]
-
-
-def _elements(
-    text: str, at: int, source: str, ends: list[int] | None = None, first_line: int = 1
-) -> Iterator[tuple[Any, int]]:
-    """(element, start) for each element of the JSON array at ``at``; a ValidationError where one breaks it.
-
-    When the array ends well, the index just after it is appended to ``ends``.
-    """
-    i = _skip(text, at + 1)
-    if text.startswith("]", i):
-        if ends is not None:
-            ends.append(i + 1)
-        return
-    while True:
-        try:
-            value, end = scan_json(text, i, source=source, line=first_line)
-        except ValidationError as e:
-            yield e, i
-            return
-        yield value, i
-        i = _skip(text, end)
-        if text.startswith(",", i):
-            i = _skip(text, i + 1)
-        elif text.startswith("]", i):
-            if ends is not None:
-                ends.append(i + 1)
-            return
-        else:
-            row = text.count("\n", 0, i) + first_line
-            yield ValidationError(f"{source}: expected ',' or ']' after an element of the array (line {row})"), i
-            return
-
-
-def _positions(text: str, start: int, end: int, value: Any, lines: _Lines) -> list[int] | None:
-    """The line of each event of a document's event list; None when the value is not a document or the list cannot
-    be found again. The document was parsed whole, so its keys were checked; the list is found by its key and read
-    again element by element, and kept only if it gives back exactly the events parsed."""
-    if not _is_document(value):
-        return None
-    events, _ = _event_list(value)
-    if not events:
-        return None
-    for m in re.finditer(r'"eventList"[ \t\n\r]*:[ \t\n\r]*\[', text[start:end]):
-        found = list(_elements(text, start + m.end() - 1, "eventList"))
-        if len(found) == len(events) and all(v == e for (v, _), e in zip(found, events, strict=True)):
-            return [lines.at(position) for _, position in found]
-    return None
-
-
-def _is_document(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("type") in _DOCUMENT_TYPES
-
-
-def _event_list(doc: dict[str, Any]) -> tuple[list[Any] | None, str]:
-    """The events of an EPCIS document, or None and why there are none."""
-    body = doc.get("epcisBody")
-    where = "epcisBody.eventList"
-    if doc["type"] == "EPCISQueryDocument":
-        where = "epcisBody.queryResults.resultsBody.eventList"
-        results = body.get("queryResults") if isinstance(body, dict) else None
-        body = results.get("resultsBody") if isinstance(results, dict) else None
-    if isinstance(body, dict):
-        if isinstance(body.get("eventList"), list):
-            return body["eventList"], ""
-        if isinstance(body.get("event"), dict):  # EPCIS 2.0 capture of one event
-            return [body["event"]], ""
-    return None, f"expected an {doc['type']} with a list of events at {where}, found none"
-
-
-def _opens_without_closing(line: str) -> bool:
-    """Whether a first line opens a JSON value and goes on past its end: the value continues on the next lines."""
-    stripped = line.strip()
-    if not stripped.startswith(("{", "[")):
-        return False
-    try:
-        scan_json(stripped)
-    except ValidationError:
-        # A line that ends as a value ends is one whole, broken, event of JSON Lines; anything else continues.
-        return not stripped.endswith(("}", "]"))
-    return False
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Encodings
-
-
-def _foreign_encoding(head: bytes) -> str | None:
-    """Why the first bytes show text that is not UTF-8 (a UTF-16/32 byte-order mark, NUL bytes), if they do."""
-    for bom, codec in _BOMS:
-        if head.startswith(bom):
-            return _convert(f"{codec} with a byte-order mark", codec[:6])
-    if b"\x00" in head:
-        wide = "UTF-32" if head.count(0) >= 3 else "UTF-16"
-        order = "LE" if head[0] != 0 else "BE"
-        return _convert(f"{wide}{order} (NUL bytes between the characters)", f"{wide}{order}")
-    return None
-
-
-def _convert(seen: str, codec: str) -> str:
-    return (
-        f"expected UTF-8 text, found {seen}; convert it with `iconv -f {codec} -t UTF-8 in > out`, "
-        f"or read it with encoding={codec.lower()!r}"
-    )
-
-
-def _looks_gb18030(raw: bytes) -> bool:
-    """Whether bytes that are not UTF-8 read as Chinese text in GB18030 (which includes GBK and GB2312).
-
-    UTF-8 text with a damaged byte also fails UTF-8 and often reads as GB18030; it still holds more well-formed
-    UTF-8 characters than broken ones, which GBK text almost never does.
-    """
-    as_utf8 = raw.decode("utf-8", "replace")
-    broken = as_utf8.count("\ufffd")
-    if sum(1 for c in as_utf8 if c > "\x7f") - broken >= broken:
-        return False
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        return False
-    return _CJK.search(text) is not None
-
-
-def _not_utf8(raw: bytes, error: UnicodeDecodeError, name: str) -> str:
-    if _looks_gb18030(raw):
-        return (
-            "expected UTF-8 text, found GBK/GB18030 (the encoding Chinese Windows writes); convert it with "
-            f"`iconv -f GBK -t UTF-8 {name} > converted.jsonl` (GB18030 also reads GBK), or read it with "
-            "encoding='gb18030'"
-        )
-    line_start = raw.rfind(b"\n", 0, error.start) + 1
-    return (
-        f"expected UTF-8 text, found byte 0x{raw[error.start]:02X} at column {error.start - line_start + 1} "
-        f"({error.reason}); if the file is in another encoding, convert it with `iconv -f <encoding> -t UTF-8` or "
-        f"read it with encoding=<encoding>"
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------
