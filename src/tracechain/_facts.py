@@ -71,31 +71,51 @@ def _collect_condition(
 class FactReader:
     """Reads an event's facts: for each path a condition tests, the value, `ABSENT`, or `OTHER`."""
 
-    __slots__ = ("_kde_matters", "_kde_paths", "_known", "_top_paths", "paths")
+    __slots__ = ("_kde", "_kde_matters", "_kde_paths", "_top", "_top_paths", "paths")
 
     def __init__(self, known: Mapping[FactPath, set[tuple[type, Any]]]) -> None:
         self.paths: tuple[FactPath, ...] = tuple(sorted(known))
-        self._known = {path: frozenset(values) for path, values in known.items()}
         self._top_paths = tuple(p[0] for p in self.paths if len(p) == 1)
         self._kde_paths = tuple(p[1] for p in self.paths if len(p) == 2 and p[0] == _KDE)
+        # For each path, the strings and the booleans a condition names (kept apart: true is not 1 in JSON).
+        self._top = tuple((key, *_named(known[(key,)])) for key in self._top_paths)
+        self._kde = tuple((key, *_named(known[(_KDE, key)])) for key in self._kde_paths)
         # A tc:kde that is not an object satisfies every test on its members (JSON Schema applies `properties`
         # to objects only): such events take the unspecialised validator.
         self._kde_matters = bool(self._kde_paths) or _KDE in self._top_paths
 
     def of(self, event: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The facts of ``event`` in `paths` order; None when ``tc:kde`` is there but not an object."""
-        out = []
-        known = self._known
-        for key in self._top_paths:
+        """The facts of ``event`` in `paths` order; None when ``tc:kde`` is there but not an object.
+
+        Each fact is the value itself when a condition names it, `ABSENT`, or `OTHER`. This runs for every event,
+        so the folding is written out here rather than called. ABSENT is itself a string (one no JSON value is
+        identical to), so a missing member takes the string branch and is told apart by identity.
+        """
+        out: list[Any] = []
+        append = out.append
+        for key, strings, booleans in self._top:
             value = event.get(key, ABSENT)
-            out.append(_fold(value, known[(key,)]))
+            t = type(value)
+            if t is str:
+                append(value if value in strings else ABSENT if value is ABSENT else OTHER)
+            elif t is bool:
+                append(value if value in booleans else OTHER)
+            else:
+                append(OTHER)
         if self._kde_matters:
             kde = event.get(_KDE, ABSENT)
             if kde is not ABSENT and type(kde) is not dict:
                 return None
             members: Mapping[str, Any] = event[_KDE] if kde is not ABSENT else {}
-            for key in self._kde_paths:
-                out.append(_fold(members.get(key, ABSENT), known[(_KDE, key)]))
+            for key, strings, booleans in self._kde:
+                value = members.get(key, ABSENT)
+                t = type(value)
+                if t is str:
+                    append(value if value in strings else ABSENT if value is ABSENT else OTHER)
+                elif t is bool:
+                    append(value if value in booleans else OTHER)
+                else:
+                    append(OTHER)
         return tuple(out)
 
     def instance(self, facts: tuple[Any, ...]) -> dict[str, Any]:
@@ -114,14 +134,11 @@ class FactReader:
         return out
 
 
-def _fold(value: Any, known: frozenset[tuple[type, Any]]) -> Any:
-    """The value itself when a condition names it (type-aware: true is not 1), else OTHER; ABSENT stays."""
-    if value is ABSENT:
-        return ABSENT
-    t = type(value)
-    if (t is str or t is bool) and (t, value) in known:
-        return value
-    return OTHER
+def _named(values: set[tuple[type, Any]]) -> tuple[frozenset[str], frozenset[bool]]:
+    return (
+        frozenset(v for t, v in values if t is str),
+        frozenset(v for t, v in values if t is bool),
+    )
 
 
 def specialise(schema: Any, instance: Mapping[str, Any], holds: Holds, *, kde_level: bool = False) -> Any:

@@ -12,10 +12,11 @@ profiles (`tracechain.profiles`) check the product's key data elements on top of
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -192,9 +193,7 @@ class Event:
         product = data.get("tc:product")
         profile: list[tuple[str, str]] = []
         if check_profile and product is not None:
-            from tracechain import profiles  # imported late: profiles compiles schemas
-
-            profile = profiles.profile_problems(d, product)
+            profile = _profile_problems()(d, product)
         if problems.items or profile:
             _refuse(problems, product, profile)
         try:
@@ -259,6 +258,14 @@ class Event:
                 with contextlib.suppress(TypeError, ValueError, OverflowError, IndexError):
                     out[key] = format_time(int(out[key]), offset)
         return out
+
+
+@functools.cache
+def _profile_problems() -> Callable[[Mapping[str, Any], str], list[tuple[str, str]]]:
+    # Imported on first use, not with this module: the profiles compile schemas and bring fastjsonschema.
+    from tracechain import profiles
+
+    return profiles.profile_problems
 
 
 def _as_product(d: Mapping[str, Any], product: str) -> Mapping[str, Any]:
