@@ -21,7 +21,7 @@ OWNERS = {
     "sqlite3": {"src/tracechain/store.py"},
     "sqlite_utils": {"src/tracechain/store.py"},
     "biip": {"src/tracechain/identifiers.py"},
-    "fastjsonschema": {"src/tracechain/profiles.py"},
+    "fastjsonschema": {"src/tracechain/_compiled.py"},
     "click": {"cli/__init__.py", "cli/app.py"},
 }
 

@@ -286,3 +286,21 @@ def test_consistent_inspections_are_accepted() -> None:
         broken = copy.deepcopy(event)
         broken["disposition"] = "in_progress"  # a disposition that says nothing of the result
         Event.from_dict(broken)
+
+
+def test_the_limits_documented_are_the_limits_enforced() -> None:
+    from tracechain import _schema
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "products.md").read_text(encoding="utf-8")
+    table = text[text.index("## Limits") : text.index("## Times")]
+    stated = {
+        "MAX_TEXT": f"{_schema.MAX_TEXT:,}",
+        "MAX_LIST": f"{_schema.MAX_LIST:,}",
+        "MAX_MEMBERS": f"{_schema.MAX_MEMBERS:,}",
+        "MAX_DEPTH": f"{_schema.MAX_DEPTH} levels",
+        "MAX_EVENT_BYTES": f"{_schema.MAX_EVENT_BYTES >> 20} MiB",
+        "MAX_PROBLEMS": f"{_schema.MAX_PROBLEMS},",
+    }
+    for name, number in stated.items():
+        (row,) = [line for line in table.splitlines() if line.endswith(f"{name}` |")]
+        assert f"| {number}" in row, (name, row)

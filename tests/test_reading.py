@@ -246,9 +246,11 @@ def test_a_lone_surrogate_in_bytes_or_in_an_escape_names_its_line() -> None:
     raw[1] = raw[1].replace(b'"ADD"', b'"\xed\xa0\x80"')  # UTF-8 of a surrogate: not UTF-8
     records = read(b"\n".join(raw))
     assert records[1].line == 2 and records[1].error is not None and "UTF-8" in str(records[1].error)
+    assert events_of([records[0], *records[2:]]) == [EVENTS[0], EVENTS[2]]  # the lines after it are read
     escaped = jsonl(EVENTS).replace(b'"action": "ADD"', b'"action": "ADD", "example:n": "\\ud800"', 1)
-    (first, *_) = [c for batch in validate_records(read(escaped)) for c in batch]
-    assert first.record.line == 1
+    (first, *rest) = [c for batch in validate_records(read(escaped)) for c in batch]
+    assert first.record.line == 1 and first.event is None
+    assert [(c.record.line, c.event is not None) for c in rest] == [(2, True), (3, True)]
     assert ("$.example:n", "expected Unicode text, found a lone surrogate (half of a UTF-16 pair)") in [
         (path, text.split(" (")[0] + (" (half of a UTF-16 pair)" if "half" in text else ""))
         for path, text in first.problems

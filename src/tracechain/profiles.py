@@ -3,13 +3,13 @@
 This module owns the JSON Schemas in ``tracechain.schemas`` (the envelope ``event.schema.json`` and one
 ``profile-<product>.json`` per product) and the checks JSON Schema cannot express: real calendar dates and the
 check digits of identifiers, which the schemas mark with ``format`` (``date``, ``date-time``, ``tc-uscc``,
-``tc-gtin``, ``tc-sc-licence``, ``tc-vet-trace-code``, ``tc-code``), and the rules between two dates. It is the
-only module that imports ``fastjsonschema``.
+``tc-gtin``, ``tc-sc-licence``, ``tc-vet-trace-code``, ``tc-code``), and the rules between two dates.
 
 The event model (`tracechain.events`) walks the envelope; `profile_problems` checks the profile. A valid event
 costs one call of a fastjsonschema validator, compiled once per product and per combination of the values its
 rules test (type, bizStep, disposition, and KDEs such as ``inspection_result``) with those rules already resolved
-(`tracechain._facts`); the format checks run inside it. Only when something is wrong does a small interpreter
+(`tracechain._facts`), made by fastjsonschema on first use and cached on disk for later processes
+(`tracechain._compiled`); the format checks run inside it. Only when something is wrong does a small interpreter
 (`tracechain._schemawalk`) walk the schema to collect every problem with a message a person can act on; it covers
 exactly the keywords the schemas use (:data:`SUPPORTED_KEYWORDS`), so it agrees with the compiled validator.
 `problems` and `validate` give the event model's whole verdict.
@@ -26,9 +26,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Final
 
-import fastjsonschema
-
-from tracechain import _facts
+from tracechain import _compiled, _facts
 from tracechain._schemawalk import (
     FAST_FORMATS,
     Found,
@@ -155,8 +153,8 @@ def _compile(schema: Mapping[str, Any], product: str | None) -> Callable[[Any], 
     flat = _inline_refs(schema, schema, Walker(schema))
     flat.pop("$defs", None)
     try:
-        validator: Callable[[Any], Any] = fastjsonschema.compile(flat, formats=FAST_FORMATS, use_default=False)
-    except fastjsonschema.JsonSchemaDefinitionException as e:  # a broken schema file: a packaging fault
+        validator: Callable[[Any], Any] = _compiled.compile_validator(flat, FAST_FORMATS)
+    except _compiled.DefinitionException as e:  # a broken schema file: a packaging fault
         raise ValidationError(f"schema for {product or 'the envelope'} does not compile: {e}") from e
     return validator
 
@@ -268,7 +266,7 @@ def profile_problems(event: Mapping[str, Any], product: str) -> list[Problem]:
     fast = _general(product) if facts is None else _specialised(product, facts)
     try:
         fast(data)
-    except (fastjsonschema.JsonSchemaValueException, TypeError, ValueError, RecursionError):
+    except (_compiled.ValueException, TypeError, ValueError, RecursionError):
         # Input no JSON document can hold (non-string keys, odd objects) can trip the generated code; the
         # walker reports it properly.
         return _collect(data, profile, profile.alone)
