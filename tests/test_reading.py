@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import SHARED, make_event
 from tracechain import reading
 from tracechain.errors import ValidationError
-from tracechain.events import parse_json
+from tracechain.events import Event, parse_json
 from tracechain.reading import Record, read_events, validate_records
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -324,6 +324,28 @@ def test_validate_records_in_batches_keeps_order_and_positions() -> None:
     assert "line 4" in checked[3].problems[0][1] or "line 4" in checked[3].problems[0][0]
     with pytest.raises(ValidationError):
         next(validate_records([], batch_size=0))
+
+
+def test_check_events_reads_and_validates_each_event_in_order() -> None:
+    bad = {**EVENTS[1], "bizStep": "teleporting"}
+    data = jsonl([EVENTS[0], bad]) + b"{broken\n" + jsonl(EVENTS[2:])
+    checked = list(reading.check_events(data))
+    assert [(c.record.line, c.event is not None) for c in checked] == [(1, True), (2, False), (3, False), (4, True)]
+    assert [path for path, _ in checked[1].problems] == ["$.bizStep"]
+    assert "line 3" in checked[2].problems[0][1] and "not valid JSON" in checked[2].problems[0][1]
+    assert checked[0].event == Event.from_dict(EVENTS[0])
+    plain = {key: value for key, value in EVENTS[0].items() if key != "tc:product"}
+    (read_as_food,) = reading.check_events(jsonl([plain]), product="food")
+    assert read_as_food.event is not None and read_as_food.event.product == "food"
+    (read_as_salt,) = reading.check_events(jsonl([EVENTS[0]]), product="salt")
+    assert read_as_salt.event is None and read_as_salt.problems[0][0] == "$.tc:product"
+
+
+def test_check_events_refuses_what_it_cannot_open_before_the_first_event(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="codec"):
+        reading.check_events(b"{}", encoding="no-such-codec")
+    with pytest.raises(ValidationError, match=r"missing\.jsonl"):
+        reading.check_events(tmp_path / "missing.jsonl")
 
 
 def test_200k_lines_of_json_lines_are_read_in_flat_memory(tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ Text is UTF-8, with or without a byte-order mark. Another encoding is refused wi
 seen (UTF-16 and UTF-32 by their byte-order mark or NUL bytes, GBK/GB18030 by decoding a line that is not UTF-8) and
 the command that converts the file, unless ``encoding=`` names the codec to decode. JSON is parsed by
 `tracechain.events.scan_json`, under the rules of `tracechain.events.parse_json` (no duplicate keys, no NaN, exact
-decimals). `validate_records` turns records into `Event` objects in batches, for appending and validating.
+decimals). `check_events` reads and validates, one `Checked` per event: what ``tracechain validate``, ``tracechain
+append`` and `tracechain.ingest.append_stream` take; `validate_records` does the same in batches.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "Checked",
     "Record",
+    "check_events",
     "read_events",
     "validate_records",
 ]
@@ -295,6 +297,26 @@ class _Reader:
 # Validation in batches
 
 
+def check_events(
+    source: str | os.PathLike[str] | bytes | IO[Any],
+    *,
+    encoding: str | None = None,
+    product: str | None = None,
+    check_profile: bool = True,
+    now: datetime | None = None,
+) -> Iterator[Checked]:
+    """Every event in ``source`` read (`read_events`) and validated (`Event.from_dict`), one `Checked` each.
+
+    The one way tracechain takes events from input: ``tracechain validate`` and ``tracechain append`` call it, and
+    `tracechain.ingest.append_stream` takes what it yields. Records come one at a time in input order, so memory
+    stays flat for JSON Lines of any length. ``encoding`` is `read_events`'; ``product``, ``check_profile`` and
+    ``now`` are `Event.from_dict`'s. A source that cannot be opened, or an unknown ``encoding``, raises
+    `ValidationError` at once; everything else wrong with the input is a `Checked` with its problems.
+    """
+    records = read_events(source, encoding=encoding)  # now, so that a path that cannot be read raises here
+    return (_check(record, check_profile, product, now) for record in records)
+
+
 def validate_records(
     records: Iterable[Record],
     *,
@@ -313,17 +335,19 @@ def validate_records(
         raise ValidationError(f"batch size: expected at least 1, found {batch_size}")
     batch: list[Checked] = []
     for record in records:
-        if record.event is None:
-            error = record.error or ValidationError(f"{record.where}: no event")
-            batch.append(Checked(record, None, list(error.problems)))
-        else:
-            try:
-                event = Event.from_dict(record.event, check_profile=check_profile, product=product, now=now)
-                batch.append(Checked(record, event))
-            except ValidationError as e:
-                batch.append(Checked(record, None, list(e.problems)))
+        batch.append(_check(record, check_profile, product, now))
         if len(batch) >= batch_size:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _check(record: Record, check_profile: bool, product: str | None, now: datetime | None) -> Checked:
+    if record.event is None:
+        error = record.error or ValidationError(f"{record.where}: no event")
+        return Checked(record, None, list(error.problems))
+    try:
+        return Checked(record, Event.from_dict(record.event, check_profile=check_profile, product=product, now=now))
+    except ValidationError as e:
+        return Checked(record, None, list(e.problems))
