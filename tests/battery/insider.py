@@ -17,8 +17,8 @@ from typing import Any
 
 from tracechain import Event, SigningKey, encoding, merkle
 from tracechain.checkpoints import Checkpoint
+from tracechain.entries import ENTRY_VERSION, ZERO_HASH, batch_message
 from tracechain.events import item_codes
-from tracechain.ledger import ENTRY_VERSION, ZERO_HASH, batch_message
 from tracechain.tiles import TileEdge
 
 from .support import ORIGIN, entries_of

@@ -1,0 +1,79 @@
+"""Projections: indexes derived from the event entries, each declared once.
+
+A `Projection` names its table and columns and says which rows one event entry implies. From that declaration
+alone the ledger writes its rows in the same transaction as the entries, the store creates, fills and queries its
+table, ``tracechain reindex`` rebuilds it from the entries, and verification compares every stored row with the
+rows the entries imply (a count and an order-independent digest, in constant memory).
+
+To add one: declare it here (or in its own module) and append it to `PROJECTIONS`. Nothing in the ledger or the
+verification steps changes. Its first column is what `LedgerStore.lookup` searches; its last is the entry index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracechain.events import Event
+    from tracechain.storage.base import Row
+
+__all__ = ["DIGEST_MODULUS", "ITEMS", "PROJECTIONS", "Projection", "row_digest"]
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """One derived index: a table of ``columns`` (SQL-neutral types ``text`` or ``integer``), every column part of
+    the key, filled with the rows ``derive(event, index)`` gives for each event entry."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    derive: Callable[[Event, int], Iterable[Row]]
+    label: str  # what people call it, in messages: "item index"
+    description: str
+
+    def __post_init__(self) -> None:
+        # Names go into SQL statements: only plain lower-case identifiers, never anything from input.
+        for name in (self.name, *(column for column, _ in self.columns)):
+            if not (name.isascii() and name.replace("_", "a").isalnum() and name[0].isalpha() and name.islower()):
+                raise ValueError(f"projection and column names are plain lower-case SQL names, found {name!r}")
+        if not self.columns or self.columns[-1] != ("idx", "integer"):
+            raise ValueError(f"projection {self.name}: the last column is the entry index, ('idx', 'integer')")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+
+def _item_rows(event: Event, index: int) -> list[Row]:
+    return [(code, index) for code in event.item_codes()]
+
+
+ITEMS = Projection(
+    "items",
+    (("code", "text"), ("idx", "integer")),
+    _item_rows,
+    "item index",
+    "item code (canonical) → the event entries naming it: EPCs, parent IDs, quantity classes",
+)
+
+PROJECTIONS: tuple[Projection, ...] = (ITEMS,)
+
+
+def row_digest(row: Iterable[Any]) -> int:
+    """One row's share of an order-independent digest of a whole projection, kept in constant memory.
+
+    The digest is a sum of hashes (AdHash), so its width is what resists an insider who rewrites an index to
+    match: Wagner's generalised-birthday attack finds k rows summing to a target in about k·2^(n/(1 + log₂ k))
+    work for n-bit hashes, which for 256 bits and k = 2^15 crafted rows is about 2^31, within anyone's reach.
+    SHAKE-256 stretched to 4,096 bits puts it beyond 2^128 for any number of rows a ledger can hold (the row
+    counts must match too). ``repr`` keeps a row's types: a code stored as a number digests differently.
+    """
+    text = repr(tuple(row)).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.shake_256(text).digest(_DIGEST_BYTES), "big")
+
+
+_DIGEST_BYTES = 512
+DIGEST_MODULUS = 1 << (8 * _DIGEST_BYTES)
