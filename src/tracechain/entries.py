@@ -98,6 +98,29 @@ class Entry:
             out["body"] = _hexed(self.body)
         return out
 
+    def summary(self) -> str:
+        """One line for a person: the index, then the event's time, type, step, product and codes, or what a
+        key, revocation or seal entry records."""
+        event = self.event
+        if event is None:
+            body = self.body if isinstance(self.body, dict) else {}
+            operator = body.get("operator")
+            detail = {
+                "genesis": lambda: (
+                    f"origin {body.get('origin')}, operator "
+                    f"{operator.get('actor') if isinstance(operator, dict) else None}"
+                ),
+                "key": lambda: f"{body.get('role')} key {body.get('name')} for {body.get('actor')}",
+                "revoke": lambda: f"key {_hexed(body.get('public', b''))[:16]}… revoked",
+                "seal": lambda: f"batch {body.get('first')}+{body.get('count')} signed by {body.get('actor')}",
+            }.get(self.kind, lambda: "")()
+            return f"{self.index:>8}  {self.kind:<8} {detail}"
+        d = event.to_dict()
+        return (
+            f"{self.index:>8}  {d.get('eventTime')}  {d.get('type')} {d.get('bizStep', '-')}/"
+            f"{d.get('disposition', '-')}  {d.get('tc:product')}  {', '.join(event.item_codes())}"
+        )
+
 
 def _hexed(value: Any) -> Any:
     if isinstance(value, bytes):

@@ -407,7 +407,8 @@ class SigningKey:
 
 def _read_key_file(where: str) -> str:
     try:
-        fd = os.open(where, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO or device named as a key file must be refused, not waited on for a writer.
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError as e:
         raise KeyFileError(f"key file {where} does not exist") from e
     except OSError as e:

@@ -13,8 +13,8 @@ import pytest
 
 import tracechain
 from tracechain import Ledger
-from tracechain.storage import sqlite as store
 from tracechain.errors import StorageError
+from tracechain.storage import sqlite as store
 
 from .crash import run_crash
 from .support import Built, event, operator_key

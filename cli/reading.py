@@ -1,0 +1,101 @@
+"""Commands that read a ledger without changing it: list entries, prove them."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from tracechain import Ledger
+from tracechain.events import to_json
+
+from .common import InputFile, emit
+
+
+def _code(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("an item code is needed, found an empty string", param_hint="--code")
+    return value
+
+
+@click.command()
+@click.argument("ledger", type=InputFile())
+@click.option("--index", type=click.IntRange(0), help="Prove the entry at this index.")
+@click.option("--code", help="Prove every event naming this item code (any spelling).")
+@click.option("--consistency", "old_size", type=click.IntRange(0), help="Prove consistency from this size.")
+@click.option("--size", type=click.IntRange(0), help="Tree size to prove against (default: the whole ledger).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def prove(
+    ledger: str, index: int | None, code: str | None, old_size: int | None, size: int | None, as_json: bool
+) -> int:
+    """Print an inclusion proof (--index or --code) or a consistency proof (--consistency OLD).
+
+    JSON: {"index", "size", "leaf_hash", "root", "proof"}; with --code {"code", "proofs": [...]};
+    with --consistency {"old_size", "size", "old_root", "root", "proof"}. Hashes are lowercase hex.
+    Exits 1 when --code matches no event.
+    """
+    chosen = [
+        name for name, value in (("--index", index), ("--code", code), ("--consistency", old_size)) if value is not None
+    ]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --index, --code and --consistency")
+    code = _code(code)
+    with Ledger.open(ledger, readonly=True) as led:
+        n = led.size
+        for name, value in (("--size", size), ("--consistency", old_size)):
+            if value is not None and value > n:
+                raise click.BadParameter(f"the ledger has {n} entries, found {value}", param_hint=name)
+        tree = n if size is None else size
+        if index is not None and index >= tree:
+            raise click.BadParameter(f"the tree has entries 0..{tree - 1}, found {index}", param_hint="--index")
+        result: dict[str, Any]
+        if index is not None:
+            result = led.prove_inclusion(index, size).to_dict()
+        elif code is not None:
+            proofs = led.prove_item(code, size)
+            if not proofs:
+                click.echo(f"no event in {ledger} names item {code}", err=True)
+                return 1
+            result = {"code": code, "proofs": [p.to_dict() for p in proofs]}
+        else:
+            assert old_size is not None
+            result = led.prove_consistency(old_size, size).to_dict()
+    if as_json:
+        emit(result)
+        return 0
+    for proof in result.get("proofs", [result]):
+        for k, v in proof.items():
+            click.echo(f"{k}: {' '.join(v) if isinstance(v, list) else v}")
+        click.echo("")
+    return 0
+
+
+@click.command()
+@click.argument("ledger", type=InputFile())
+@click.option("--code", help="Only the events naming this item code (any spelling).")
+@click.option("--json", "as_json", is_flag=True, help='Print one JSON object: {"size", "entries": [...]}.')
+def log(ledger: str, code: str | None, as_json: bool) -> int:
+    """List the ledger's entries, or the events of one item. Exits 1 when --code matches no event."""
+    code = _code(code)
+    found = 0
+    with Ledger.open(ledger, readonly=True) as led:
+        out = sys.stdout
+        if as_json:
+            # Written entry by entry so a large ledger never sits in memory.
+            out.write(f'{{"size": {led.size}, "entries": [')
+            for n, entry in enumerate(led.entries(code)):
+                out.write(("," if n else "") + "\n  " + to_json(entry.to_dict()))
+                found += 1
+            out.write("\n]}\n")
+        else:
+            for entry in led.entries(code):
+                click.echo(entry.summary())
+                found += 1
+    if code is not None and not found:
+        click.echo(f"no event in {ledger} names item {code}", err=True)
+        return 1
+    return 0
+
+
+COMMANDS = [log, prove]
