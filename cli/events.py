@@ -14,30 +14,14 @@ from tracechain.events import PRODUCTS, Event, parse_json
 from .common import InputFile, emit
 
 
-def _read_events(stream: Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
+def read_events(stream: Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
+    """(line number, event or the `ValidationError` of a line that is not JSON) for each non-blank line."""
     for number, line in enumerate(stream, 1):
         if line.strip():
-            yield number, parse_json(line, source=f"{name} line {number}")
-
-
-def validated(path: str) -> list[Event]:
-    """Every event of a JSON Lines file, validated; one error listing every bad line."""
-    stream = click.open_file(path, encoding="utf-8")
-    name = "standard input" if path == "-" else path
-    events: list[Event] = []
-    problems: list[tuple[str, str]] = []
-    with stream:
-        try:
-            for number, value in _read_events(stream, name):
-                try:
-                    events.append(Event.from_dict(value))
-                except ValidationError as e:
-                    problems.extend((f"line {number}: {p}", text) for p, text in e.problems)
-        except UnicodeDecodeError as e:
-            raise ValidationError(f"{name}: not UTF-8 text ({e.reason})") from e
-    if problems:
-        raise ValidationError(f"{name}: {len(problems)} problem(s); nothing was appended", problems)
-    return events
+            try:
+                yield number, parse_json(line, source=f"{name} line {number}")
+            except ValidationError as e:
+                yield number, e
 
 
 @click.command()

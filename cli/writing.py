@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from tracechain import Ledger
+from tracechain.errors import AppendInterruptedError, ValidationError
+from tracechain.ingest import append_stream
 from tracechain.storage import PROJECTIONS
 
 from .common import InputFile, load_key, uscc
-from .events import validated
+from .events import read_events
 
 APPEND_BATCH = 10_000
 
@@ -30,23 +32,42 @@ def init(ledger: str, origin: str, key_path: str, actor: str) -> None:
 @click.argument("events", default="-", type=InputFile(allow_dash=True))
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Actor key file.")
 @click.option("--batch-size", default=APPEND_BATCH, show_default=True, type=click.IntRange(1), help="Events per batch.")
-def append(ledger: str, events: str, key_path: str, batch_size: int) -> None:
+@click.option(
+    "--refuse-duplicates",
+    is_flag=True,
+    help="Fail (writing nothing more) on an event the ledger already holds, instead of skipping it.",
+)
+def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_duplicates: bool) -> int:
     """Append the events in EVENTS (JSON Lines, one EPCIS 2.0 event per line; - for standard input).
 
     Every line is validated first; if any is invalid nothing is written. Each --batch-size events are one
-    signed batch.
+    signed batch. Events already in the ledger are skipped, so after an interruption the same command appends
+    the rest; an interruption says how many events landed and up to which line (exit 130).
     """
-    checked = validated(events)
-    if not checked:
-        raise click.UsageError(f"{events}: no events to append")
     key = load_key(key_path)
-    with Ledger.open(ledger) as led:
-        first = last = -1
-        for start in range(0, len(checked), batch_size):
-            receipt = led.append_many(checked[start : start + batch_size], key)
-            first = receipt.first if first < 0 else first
-            last = receipt.seal_index
-        click.echo(f"appended {len(checked)} events (entries {first}..{last}); ledger size {led.size}")
+    name = "standard input" if events == "-" else events
+    with Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
+        try:
+            result = append_stream(
+                led,
+                read_events(stream, name),
+                key,
+                batch_size=batch_size,
+                duplicates="refuse" if refuse_duplicates else "skip",
+                source=name,
+            )
+        except AppendInterruptedError as e:
+            click.echo(str(e), err=True)
+            return 130
+        except UnicodeDecodeError as e:
+            raise ValidationError(f"{name}: not UTF-8 text ({e.reason}); nothing was appended") from e
+        size = led.size
+    if not result.events:
+        raise click.UsageError(f"{name}: no events to append")
+    where = f" (entries {result.first}..{result.last})" if result.appended else ""
+    skipped = f", skipped {result.skipped} already in the ledger" if result.skipped else ""
+    click.echo(f"appended {result.appended} events{where}{skipped}; ledger size {size}")
+    return 0
 
 
 @click.command()

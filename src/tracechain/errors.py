@@ -11,8 +11,9 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
     │   └── CheckpointError       a checkpoint whose text is malformed or of another log
-    └── VerificationError         a ledger that fails verification (carries the report)
-        └── ProofError            an inclusion or consistency proof that does not verify
+    ├── VerificationError         a ledger that fails verification (carries the report)
+    │   └── ProofError            an inclusion or consistency proof that does not verify
+    └── AppendInterruptedError    an append of a stream stopped part way (carries what landed)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "AppendInterruptedError",
     "CheckpointError",
     "EncodingError",
     "IdentifierError",
@@ -100,3 +102,12 @@ class VerificationError(TracechainError):
 
 class ProofError(VerificationError):
     """An inclusion or consistency proof that does not verify; the message gives expected and computed values."""
+
+
+class AppendInterruptedError(TracechainError):
+    """An append of a stream stopped by an interruption; ``result`` says what landed before it (every batch either
+    landed whole or not at all)."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result

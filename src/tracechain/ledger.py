@@ -29,12 +29,14 @@ from tracechain.errors import (
 from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
-from tracechain.storage import ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
+from tracechain.storage import DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
+from tracechain.storage.projections import event_digest
 from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
 DEFAULT_TILE_CACHE = 4096
+_DUPLICATES = ("skip", "refuse", "allow")
 _REMEMBERED_RANGES = 4096
 Location = str | os.PathLike[str]
 
@@ -105,7 +107,7 @@ class Ledger:
         store = open_store(location, readonly=readonly, mmap=True)
         try:
             ledger = cls(store, tile_cache=tile_cache)
-            missing = store.missing_projections()
+            missing = [p for p in PROJECTIONS if p not in store.built_projections()]
             if missing and not readonly:
                 ledger.reindex(missing)
             return ledger
@@ -175,16 +177,27 @@ class Ledger:
 
     # --- writing -------------------------------------------------------------------------------------------
 
-    def append(self, event: Event | Mapping[str, Any], key: SigningKey) -> int:
-        """Validate, record and sign one event (a batch of one); returns its entry index."""
-        return self.append_many([event], key).first
+    def append(self, event: Event | Mapping[str, Any], key: SigningKey, *, duplicates: str = "skip") -> int:
+        """Validate, record and sign one event (a batch of one); returns its entry index (the index it already
+        had, if the ledger held the same event)."""
+        receipt = self.append_many([event], key, duplicates=duplicates)
+        return receipt.first if receipt.count else receipt.existing[0]
 
-    def append_many(self, events: Iterable[Event | Mapping[str, Any]], key: SigningKey) -> BatchReceipt:
-        """Validate every event, then record them all as one signed batch, or nothing if any is invalid."""
+    def append_many(
+        self, events: Iterable[Event | Mapping[str, Any]], key: SigningKey, *, duplicates: str = "skip"
+    ) -> BatchReceipt:
+        """Validate every event, then record them all as one signed batch, or nothing if any is invalid.
+
+        An event the ledger already holds (the same canonical event: a retried or resumed append) is handled by
+        ``duplicates``: ``"skip"`` (default) leaves it out and lists its index in the receipt's ``existing``,
+        ``"refuse"`` raises `ValidationError` and writes nothing, ``"allow"`` records it again.
+        """
+        if duplicates not in _DUPLICATES:
+            raise ValidationError(f"duplicates must be one of {_DUPLICATES}, found {duplicates!r}")
         checked = validate_all(events)
         if not checked:
             raise ValidationError("a batch needs at least one event")
-        return self._write_batch([("event", e) for e in checked], key)
+        return self._write_batch([("event", e) for e in checked], key, duplicates=duplicates)
 
     def register(self, verifier: str | VerifierKey, actor: str, key: SigningKey, *, role: str = "actor") -> int:
         """Register an actor's key (operator-signed); returns the entry index. A second key is a rotation."""
@@ -238,10 +251,15 @@ class Ledger:
             raise StorageError(f"{self.path}: no leaf hash stored for entry {index}") from e
 
     def _write_batch(
-        self, items: Sequence[tuple[str, Any]], key: SigningKey, *, genesis_actor: str | None = None
+        self,
+        items: Sequence[tuple[str, Any]],
+        key: SigningKey,
+        *,
+        genesis_actor: str | None = None,
+        duplicates: str = "allow",
     ) -> BatchReceipt:
         try:
-            return self._write_batch_once(items, key, genesis_actor)
+            return self._write_batch_once(items, key, genesis_actor, duplicates)
         except BaseException:
             # The transaction rolled back: forget anything read or cached while it was open.
             self._edge = None
@@ -250,13 +268,23 @@ class Ledger:
             raise
 
     def _write_batch_once(
-        self, items: Sequence[tuple[str, Any]], key: SigningKey, genesis_actor: str | None
+        self, items: Sequence[tuple[str, Any]], key: SigningKey, genesis_actor: str | None, duplicates: str
     ) -> BatchReceipt:
         store = self._store
         structural = any(kind != "event" for kind, _ in items)
         with store.write():
             registry = KeyRegistry(store.registered_keys())
             actor = genesis_actor or self._signer(registry, key, operator=structural).actor
+            existing: list[int] = []
+            if duplicates != "allow":  # inside the write transaction: no other writer can add one meanwhile
+                items, existing = self._leave_out_recorded(items)
+                if existing and duplicates == "refuse":
+                    raise ValidationError(
+                        f"{len(existing)} event(s) are already in the ledger (the first at entry {existing[0]});"
+                        " nothing written"
+                    )
+                if not items:
+                    return BatchReceipt(store.size(), 0, None, (), tuple(existing))
             edge = self._load_tip().copy()
             first, prev = edge.size, self._last_hash
             datas, hashes = chain(items, first, prev)
@@ -289,7 +317,34 @@ class Ledger:
                     self._apply_key_entry(registry, kind, body, first + offset)
         # Only after the commit does the cached tip move.
         self._edge, self._last_hash = edge, seal_hash
-        return BatchReceipt(first, len(items), seal_index, tuple(hashes))
+        return BatchReceipt(first, len(items), seal_index, tuple(hashes), tuple(existing))
+
+    def _leave_out_recorded(self, items: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[int]]:
+        """The items without the events the ledger (or an earlier item of this batch) already records, and the
+        entry indexes of those it records. A digest match counts only when the stored bytes are the same."""
+        digests = [event_digest(body) if kind == "event" else None for kind, body in items]
+        stored: dict[int, list[int]] = {}
+        for digest, index in self._store.lookup_many(DIGESTS, {d for d in digests if d is not None}):
+            stored.setdefault(digest, []).append(index)
+        kept: list[tuple[str, Any]] = []
+        existing: list[int] = []
+        seen: set[bytes] = set()
+        for (kind, body), digest in zip(items, digests, strict=True):
+            if digest is not None:
+                data = body.canonical_bytes()
+                at = next((i for i in stored.get(digest, ()) if self._event_bytes(i) == data), None)
+                if at is not None:
+                    existing.append(at)
+                    continue
+                if data in seen:  # the same event twice in one batch: recorded once
+                    continue
+                seen.add(data)
+            kept.append((kind, body))
+        return kept, existing
+
+    def _event_bytes(self, index: int) -> bytes | None:
+        entry = self.entry(index)
+        return entry.body if entry.kind == "event" else None
 
     def _apply_key_entry(self, registry: KeyRegistry, kind: str, body: Any, index: int) -> None:
         """Replay one key entry into the registry, as verification will, and record what it changed."""

@@ -12,12 +12,22 @@ __all__ = ["BatchReceipt", "ConsistencyProof", "InclusionProof"]
 
 @dataclass(frozen=True, slots=True)
 class BatchReceipt:
-    """What an append wrote: entries ``first`` .. ``first + count - 1`` and the seal at ``seal_index``."""
+    """What an append wrote: entries ``first`` .. ``first + count - 1`` and the seal at ``seal_index``.
+
+    ``existing`` are the entry indexes of the events given that the ledger already held (skipped, not written
+    again); when every event was one of them nothing is written, ``count`` is 0 and ``seal_index`` is None.
+    """
 
     first: int
     count: int
-    seal_index: int
+    seal_index: int | None
     leaf_hashes: tuple[bytes, ...]
+    existing: tuple[int, ...] = ()
+
+    @property
+    def skipped(self) -> int:
+        """How many of the events given were already in the ledger."""
+        return len(self.existing)
 
     @property
     def indices(self) -> range:

@@ -110,19 +110,24 @@ class LedgerStore(Protocol):
         """The rows whose first column is ``value``, in key order."""
         ...
 
+    def lookup_many(self, projection: Projection, values: Iterable[Any]) -> list[Row]:
+        """The rows whose first column is any of ``values`` (in no particular order)."""
+        ...
+
     def iter_rows(self, projection: Projection, chunk: int = 4096) -> Iterator[Row]:
         """Every row of a projection in key order, read in chunks so memory stays flat."""
         ...
 
     def row_count(self, projection: Projection) -> int: ...
 
-    def missing_projections(self) -> list[Projection]:
-        """The projections this store had no table for when it was opened (it was written before they existed);
-        a writable store has made their tables, empty, for the ledger to fill."""
+    def built_projections(self) -> list[Projection]:
+        """The projections this store holds: all of today's for a store made now; for one written before a
+        projection existed, the ones it had (the ledger builds the others from the entries when it can write)."""
         ...
 
     def clear(self, projection: Projection) -> None:
-        """Remove every row of a projection (before rebuilding it), creating its table if it is missing."""
+        """Remove every row of a projection before it is rebuilt; a projection not built yet gets its (empty)
+        table and counts as built from this transaction on."""
         ...
 
     # --- checks --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tracechain.events import Event
     from tracechain.storage.base import Row
 
-__all__ = ["DIGEST_MODULUS", "ITEMS", "PROJECTIONS", "Projection", "row_digest"]
+__all__ = ["DIGESTS", "DIGEST_MODULUS", "ITEMS", "PROJECTIONS", "Projection", "event_digest", "row_digest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,28 @@ ITEMS = Projection(
     "item code (canonical) → the event entries naming it: EPCs, parent IDs, quantity classes",
 )
 
-PROJECTIONS: tuple[Projection, ...] = (ITEMS,)
+
+def event_digest(event: Event) -> int:
+    """The first 8 bytes of SHA-256 over an event's canonical bytes, as a signed 64-bit integer: a compact key
+    under which the same canonical event is found again. A match is a candidate only; the stored event's bytes
+    are compared before it counts as the same event."""
+    return int.from_bytes(hashlib.sha256(event.canonical_bytes()).digest()[:8], "big", signed=True)
+
+
+def _digest_rows(event: Event, index: int) -> list[Row]:
+    return [(event_digest(event), index)]
+
+
+DIGESTS = Projection(
+    "digests",
+    (("digest", "integer"), ("idx", "integer")),
+    _digest_rows,
+    "event digest index",
+    "a digest of each event's canonical bytes → its entry, so that an event already recorded is recognised"
+    " when it is appended again (a retried or resumed append)",
+)
+
+PROJECTIONS: tuple[Projection, ...] = (ITEMS, DIGESTS)
 
 
 def row_digest(row: Iterable[Any]) -> int:

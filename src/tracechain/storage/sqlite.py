@@ -11,7 +11,7 @@ beside a WAL ledger (a read-only folder, an auditor's copy) with ``immutable=1``
 
 Tables::
 
-    meta(key TEXT PRIMARY KEY, value)                 format_version, origin
+    meta(key TEXT PRIMARY KEY, value)                 format_version, origin, projections (the built ones)
     entries(idx INTEGER PRIMARY KEY, data BLOB)       entry bytes, exactly as hashed
     tiles(level, idx, hashes BLOB)                    C2SP-style tiles: up to 256 hashes of 32 bytes
     keys(public BLOB PRIMARY KEY, name, actor, role, registered INTEGER, revoked INTEGER)
@@ -51,6 +51,8 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 # of a damaged file (a mangled schema, say) that are not UTF-8.
 _SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 _TYPES = {"text": "TEXT", "integer": "INTEGER"}
+_BUILT = "projections"  # the meta key listing the projections a file holds
+_IN_CHUNK = 500  # values per IN (…) list: well under SQLite's limit of 32,766 variables
 
 
 def _create_projection(conn: sqlite3.Connection, projection: Projection) -> None:
@@ -59,8 +61,8 @@ def _create_projection(conn: sqlite3.Connection, projection: Projection) -> None
     conn.execute(f"CREATE TABLE {projection.name} ({columns}, PRIMARY KEY ({keys})) WITHOUT ROWID")
 
 
-def _create_tables(conn: sqlite3.Connection) -> None:
-    """A ledger's tables; also made in memory, to learn the schema every ledger file must have."""
+def _create_tables(conn: sqlite3.Connection, projections: Iterable[Projection] = PROJECTIONS) -> None:
+    """A ledger's tables; also made in memory, to learn the schema a ledger file with these projections has."""
     db = sqlite_utils.Database(conn)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db.table("meta").create({"key": str, "value": str}, pk="key")
@@ -69,7 +71,7 @@ def _create_tables(conn: sqlite3.Connection) -> None:
         "CREATE TABLE tiles (level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL,"
         " PRIMARY KEY (level, idx)) WITHOUT ROWID"
     )
-    for projection in PROJECTIONS:
+    for projection in projections:
         _create_projection(conn, projection)
     db.table("keys").create(
         {"public": bytes, "name": str, "actor": str, "role": str, "registered": int, "revoked": int},
@@ -100,10 +102,10 @@ def _schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], Any]:
 
 
 @functools.cache
-def _expected_schema() -> dict[tuple[str, str], Any]:
+def _expected_schema(built: tuple[str, ...]) -> dict[tuple[str, str], Any]:
     conn = sqlite3.connect(":memory:")
     try:
-        _create_tables(conn)
+        _create_tables(conn, [p for p in PROJECTIONS if p.name in built])
         return _schema_of(conn)
     finally:
         conn.close()
@@ -146,7 +148,6 @@ class SQLiteStore:
         self.path = Path(path)
         self._readonly = readonly
         self._pid = os.getpid()
-        self._missing: list[Projection] = []
         if create:
             if os.path.lexists(self.path):
                 raise StorageError(f"{self.path}: a file already exists there; a new ledger needs a new path")
@@ -160,7 +161,6 @@ class SQLiteStore:
             else:
                 self._check_format()
                 self._configure(mmap)
-                self._add_missing_projections()
         except _SQLITE_ERRORS as e:
             raise self._damaged(e) from e
 
@@ -219,6 +219,7 @@ class SQLiteStore:
         with self.write():
             _create_tables(self.conn)
             self.conn.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
+            self.set_meta(_BUILT, ",".join(p.name for p in PROJECTIONS))
 
     def _check_format(self) -> None:
         app = self.conn.execute("PRAGMA application_id").fetchone()[0]
@@ -235,16 +236,7 @@ class SQLiteStore:
             )
 
     def _tables(self) -> set[str]:
-        return {str(r[0]).lower() for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-    def _add_missing_projections(self) -> None:
-        """A ledger written before a projection existed gets its table, empty, for the ledger to fill."""
-        tables = self._tables()
-        self._missing = [p for p in PROJECTIONS if p.name not in tables]
-        if self._missing and not self._readonly:
-            with self.write():
-                for projection in self._missing:
-                    _create_projection(self.conn, projection)
+        return {str(r[0]).lower() for r in self._query("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def _damaged(self, e: Exception) -> StorageError:
         if isinstance(e, UnicodeDecodeError):
@@ -422,14 +414,35 @@ class SQLiteStore:
     def row_count(self, projection: Projection) -> int:
         return int(self._query(f"SELECT COUNT(*) FROM {projection.name}")[0][0])  # noqa: S608
 
-    def missing_projections(self) -> list[Projection]:
-        return list(self._missing)
+    def _listed(self) -> set[str]:
+        listed = self.meta(_BUILT)
+        # A file written before projections were listed has the one projection there was then.
+        return set(listed.split(",")) if listed is not None else {"items"}
+
+    def built_projections(self) -> list[Projection]:
+        # A listed projection whose table is gone is not built (self_check reports it; reindex rebuilds it).
+        names = self._listed() & self._tables()
+        return [p for p in PROJECTIONS if p.name in names]
 
     def clear(self, projection: Projection) -> None:
         if projection.name in self._tables():
             self.conn.execute(f"DELETE FROM {projection.name}")  # noqa: S608
         else:
             _create_projection(self.conn, projection)
+        built = self._listed() | {projection.name}
+        self.set_meta(_BUILT, ",".join(p.name for p in PROJECTIONS if p.name in built))
+
+    def lookup_many(self, projection: Projection, values: Iterable[Any]) -> list[Row]:
+        names = ", ".join(projection.column_names)
+        first = projection.column_names[0]
+        wanted = list(values)
+        out: list[Row] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._query(f"SELECT {names} FROM {projection.name} WHERE {first} IN ({marks})", chunk)  # noqa: S608
+            out += [tuple(r) for r in rows]
+        return out
 
     # --- checks --------------------------------------------------------------------------------------------
 
@@ -450,7 +463,7 @@ class SQLiteStore:
             found = _schema_of(self.conn)
         except _SQLITE_ERRORS as e:
             raise self._damaged(e) from e
-        expected = _expected_schema()
+        expected = _expected_schema(tuple(sorted(self._listed())))
         projections = {p.name for p in PROJECTIONS}
         problems = []
         for kind, name in sorted(set(expected) | set(found)):

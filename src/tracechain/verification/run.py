@@ -117,13 +117,14 @@ class Verification:
             history.plan(origin, total)
             seals = SealChecker(report, registry, origin, signatures=self.signatures, workers=self.workers)
             walk = Walk(report, origin, registry, history, TileComparer(store, report), seals, self.contents)
-            stored = projections.Stored(store) if self.contents else None
+            built = store.built_projections()
+            stored = projections.Stored(store, built) if self.contents else None
             complete = self._walk(walk, total, stored)
             history.report_mismatches()
             if complete:  # past a gap, the tables and later checkpoints cannot be compared
                 history.check_beyond(report.size)
                 if stored is not None:
-                    projections.compare(report, walk.implied, stored)
+                    projections.compare(report, walk.implied, stored, built)
                     projections.compare_keys(report, store, registry)
         seals.flush()
 
