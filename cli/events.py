@@ -14,6 +14,14 @@ from tracechain.events import PRODUCTS, Event, parse_json
 from .common import InputFile, emit
 
 
+def utf8_lines(stream: Iterable[str], name: str) -> Iterator[str]:
+    """The lines of a text stream, a file that is not UTF-8 text being a usage error that names it."""
+    try:
+        yield from stream
+    except UnicodeDecodeError as e:
+        raise click.BadParameter(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})", param_hint="EVENTS") from e
+
+
 def read_events(stream: Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
     """(line number, event or the `ValidationError` of a line that is not JSON) for each non-blank line."""
     for number, line in enumerate(stream, 1):
@@ -37,12 +45,11 @@ def validate(events: str, product: str | None, as_json: bool) -> int:
     problems: list[dict[str, Any]] = []
     count = invalid = 0
     with click.open_file(events, encoding="utf-8") as stream:
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
+        for number, value in read_events(utf8_lines(stream, name), name):
             count += 1
             try:
-                value = parse_json(line, source=f"{name} line {number}")
+                if isinstance(value, ValidationError):
+                    raise value
                 if (
                     product is not None
                     and isinstance(value, dict)
@@ -56,6 +63,8 @@ def validate(events: str, product: str | None, as_json: bool) -> int:
             except ValidationError as e:
                 invalid += 1
                 problems += [{"line": number, "path": path, "message": text} for path, text in e.problems]
+    if not count:
+        raise click.UsageError(f"{name}: no events in it (one EPCIS 2.0 event per line)")
     if as_json:
         emit({"ok": not invalid, "events": count, "invalid": invalid, "problems": problems})
     elif invalid:

@@ -50,4 +50,20 @@ def revoke(ledger: str, verifier: str, key_path: str) -> None:
     click.echo(f"revoked at entry {index}")
 
 
-COMMANDS = [keygen, register, revoke]
+@click.command()
+@click.argument("ledger", type=InputFile())
+@click.option("--agent", required=True, help="USCC of the actor that will record events on another's behalf.")
+@click.option("--for", "principal", required=True, help="USCC of the enterprise the agent may record for.")
+@click.option("--key", "key_path", required=True, type=InputFile(), help="Operator key file.")
+@click.option("--withdraw", is_flag=True, help="End the delegation instead of granting it.")
+def delegate(ledger: str, agent: str, principal: str, key_path: str, withdraw: bool) -> None:
+    """Let --agent record events for the enterprise --for (a logistics provider or platform recording on a
+    producer's behalf), from the next batch on; --withdraw ends it. Without one, events naming another
+    enterprise's USCC are refused."""
+    agent, principal = uscc(agent, "--agent"), uscc(principal, "--for")
+    with Ledger.open(ledger) as led:
+        index = led.delegate(agent, principal, load_key(key_path), withdraw=withdraw)
+    click.echo(f"{'withdrawn' if withdraw else 'delegated'} at entry {index}: {agent} for {principal}")
+
+
+COMMANDS = [keygen, register, revoke, delegate]

@@ -85,17 +85,23 @@ def log(ledger: str, code: str | None, as_json: bool) -> int:
             # Written entry by entry so a large ledger never sits in memory.
             out.write(f'{{"size": {led.size}, "entries": [')
             for n, entry in enumerate(led.entries(code)):
-                out.write(("," if n else "") + "\n  " + to_json(entry.to_dict()))
+                out.write(("," if n else "") + "\n  " + to_json(entry.to_dict() | _signer(led, entry.index)))
                 found += 1
             out.write("\n]}\n")
         else:
             for entry in led.entries(code):
-                click.echo(entry.summary())
+                signer = _signer(led, entry.index).get("signer") if entry.kind == "event" else None
+                click.echo(entry.summary(f"{signer['actor']} ({signer['key']})" if signer else None))
                 found += 1
     if code is not None and not found:
         click.echo(f"no event in {ledger} names item {code}", err=True)
         return 1
     return 0
+
+
+def _signer(led: Ledger, index: int) -> dict[str, Any]:
+    found = led.signer(index)
+    return {"signer": {"actor": found[0], "key": str(found[1])}} if found is not None else {}
 
 
 COMMANDS = [log, prove]

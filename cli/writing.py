@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from tracechain import Ledger
-from tracechain.errors import AppendInterruptedError, ValidationError
+from tracechain.errors import AppendInterruptedError
 from tracechain.ingest import append_stream
 from tracechain.storage import PROJECTIONS
 
 from .common import InputFile, load_key, uscc
-from .events import read_events
+from .events import read_events, utf8_lines
 
 APPEND_BATCH = 10_000
 
@@ -44,13 +44,13 @@ def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_dupl
     signed batch. Events already in the ledger are skipped, so after an interruption the same command appends
     the rest; an interruption says how many events landed and up to which line (exit 130).
     """
-    key = load_key(key_path)
     name = "standard input" if events == "-" else events
     with Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
+        key = load_key(key_path)  # after the ledger opened: a file that is not a ledger is the first thing said
         try:
             result = append_stream(
                 led,
-                read_events(stream, name),
+                read_events(utf8_lines(stream, name), name),
                 key,
                 batch_size=batch_size,
                 duplicates="refuse" if refuse_duplicates else "skip",
@@ -59,8 +59,6 @@ def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_dupl
         except AppendInterruptedError as e:
             click.echo(str(e), err=True)
             return 130
-        except UnicodeDecodeError as e:
-            raise ValidationError(f"{name}: not UTF-8 text ({e.reason}); nothing was appended") from e
         size = led.size
     if not result.events:
         raise click.UsageError(f"{name}: no events to append")

@@ -6,12 +6,15 @@ leaf hash is both the next entry's chain link and the entry's leaf in the Merkle
 - ``genesis`` (index 0): the origin and the operator's first key;
 - ``event``: an event's canonical bytes;
 - ``key`` / ``revoke``: the operator registering or revoking an actor's key;
+- ``delegation``: the operator letting an actor record events for another enterprise, or withdrawing that;
 - ``seal``: closes a batch, naming the signer, the batch's first index and size, the root of the batch's leaf
   hashes and the Ed25519 signature over `batch_message`.
 
-`KeyRegistry` is the one replay of key entries: the ledger consults it before it writes, verification replays it
-from the entries, and both ask it whether a key may sign a batch. A revocation takes effect after the batch that
-records it, so an operator that revokes its own key (the last step of a rotation) has signed a valid batch.
+`KeyRegistry` is the one replay of key and delegation entries: the ledger consults it before it writes,
+verification replays it from the entries, and both ask it whether a key may sign a batch and whether its actor may
+speak for the enterprises its events name. A revocation takes effect after the batch that records it, so an
+operator that revokes its own key (the last step of a rotation) has signed a valid batch; a delegation likewise
+covers the batches after the one that grants it, up to the one that withdraws it.
 """
 
 from __future__ import annotations
@@ -37,12 +40,13 @@ __all__ = [
     "chain",
     "event_header",
     "event_prefix",
+    "speaks_for",
 ]
 
 ENTRY_VERSION = 1
 ZERO_HASH = bytes(32)
 ROLES = ("operator", "actor")
-KEY_KINDS = frozenset({"genesis", "key", "revoke"})
+KEY_KINDS = frozenset({"genesis", "key", "revoke", "delegation"})  # kinds only the operator's key may sign
 _BATCH_DOMAIN = b"tracechain batch signature v1\x00"
 
 
@@ -98,9 +102,9 @@ class Entry:
             out["body"] = _hexed(self.body)
         return out
 
-    def summary(self) -> str:
-        """One line for a person: the index, then the event's time, type, step, product and codes, or what a
-        key, revocation or seal entry records."""
+    def summary(self, signer: str | None = None) -> str:
+        """One line for a person: the index, then the event's time, type, step, product, signer (when given) and
+        codes, or what a key, revocation or seal entry records."""
         event = self.event
         if event is None:
             body = self.body if isinstance(self.body, dict) else {}
@@ -118,7 +122,9 @@ class Entry:
         d = event.to_dict()
         return (
             f"{self.index:>8}  {d.get('eventTime')}  {d.get('type')} {d.get('bizStep', '-')}/"
-            f"{d.get('disposition', '-')}  {d.get('tc:product')}  {', '.join(event.item_codes())}"
+            f"{d.get('disposition', '-')}  {d.get('tc:product')}  "
+            + (f"signed by {signer}  " if signer else "")
+            + ", ".join(event.item_codes())
         )
 
 
@@ -222,6 +228,8 @@ class KeyRegistry:
 
     def __init__(self, keys: Iterable[KeyInfo] = ()) -> None:
         self._keys: dict[bytes, KeyInfo] = {k.public: k for k in keys}
+        # (agent, principal) → [granted at, withdrawn at or None], one pair per period of delegation
+        self._delegations: dict[tuple[str, str], list[list[int | None]]] = {}
 
     def __iter__(self) -> Iterator[KeyInfo]:
         return iter(sorted(self._keys.values(), key=lambda k: k.registered))
@@ -244,6 +252,9 @@ class KeyRegistry:
             return self._register(index, op, "operator")
         if kind == "key":
             return self._register(index, _mapping(body, "a key entry"), None)
+        if kind == "delegation":
+            self._delegate(index, _mapping(body, "a delegation entry"))
+            return None
         if kind == "revoke":
             key = self.get(_mapping(body, "a revoke entry").get("public"))
             if key is None:
@@ -253,6 +264,36 @@ class KeyRegistry:
             key.revoked = index
             return key
         return None
+
+    def _delegate(self, index: int, body: dict[str, Any]) -> None:
+        agent, principal, action = body.get("agent"), body.get("principal"), body.get("action")
+        if not isinstance(agent, str) or not isinstance(principal, str) or action not in ("grant", "withdraw"):
+            raise EncodingError("a delegation entry needs agent and principal USCCs and action grant or withdraw")
+        periods = self._delegations.setdefault((agent, principal), [])
+        active = bool(periods) and periods[-1][1] is None
+        if action == "grant":
+            if active:
+                raise SignatureError(f"{agent} already records for {principal} (granted at entry {periods[-1][0]})")
+            periods.append([index, None])
+        elif not active:
+            raise SignatureError(f"withdraws a delegation from {principal} to {agent} that is not in force")
+        else:
+            periods[-1][1] = index
+
+    def replay_delegations(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Take in stored delegation rows (agent, principal, action, entry index), in any order."""
+        for agent, principal, action, index in sorted(rows, key=lambda r: r[-1]):
+            self._delegate(index, {"agent": agent, "principal": principal, "action": action})
+
+    def may_speak_for(self, actor: str, enterprise: str, first: int) -> bool:
+        """Whether ``actor`` may sign events naming ``enterprise`` in a batch from entry ``first``: its own, or
+        one a delegation in force covers."""
+        if actor == enterprise:
+            return True
+        return any(
+            granted is not None and granted < first and (withdrawn is None or withdrawn >= first)
+            for granted, withdrawn in self._delegations.get((actor, enterprise), ())
+        )
 
     def _register(self, index: int, body: dict[str, Any], role: str | None) -> KeyInfo:
         public = body.get("public")
@@ -302,6 +343,13 @@ class KeyRegistry:
                 except TracechainError:
                     continue  # a damaged key entry, reported where it is read
         return out
+
+
+def speaks_for(data: Any) -> str | None:
+    """The enterprise an event's canonical model says it is recorded by (``tc:kde.enterprise_uscc``), if any."""
+    kde = data.get("tc:kde") if isinstance(data, dict) else None
+    found = kde.get("enterprise_uscc") if isinstance(kde, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _mapping(value: object, what: str) -> dict[str, Any]:

@@ -16,7 +16,17 @@ from typing import Any, Self
 
 from tracechain import encoding, identifiers, merkle
 from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
-from tracechain.entries import ENTRY_VERSION, ROLES, ZERO_HASH, Entry, KeyInfo, KeyRegistry, batch_message, chain
+from tracechain.entries import (
+    ENTRY_VERSION,
+    ROLES,
+    ZERO_HASH,
+    Entry,
+    KeyInfo,
+    KeyRegistry,
+    batch_message,
+    chain,
+    speaks_for,
+)
 from tracechain.errors import (
     CheckpointError,
     EncodingError,
@@ -29,7 +39,7 @@ from tracechain.errors import (
 from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
-from tracechain.storage import DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
+from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
 from tracechain.storage.projections import event_digest
 from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
 
@@ -210,6 +220,32 @@ class Ledger:
         body = {"actor": actor, "name": vk.name, "public": vk.public_bytes, "role": role}
         return self._write_batch([("key", body)], key).first
 
+    def delegate(self, agent: str, principal: str, key: SigningKey, *, withdraw: bool = False) -> int:
+        """Let the actor ``agent`` record events for the enterprise ``principal`` (both USCCs), from the next
+        batch on — a logistics provider or a platform recording on a producer's behalf; with ``withdraw``, end
+        that. Operator-signed; returns the entry index."""
+        agent, principal = identifiers.validate_uscc(agent), identifiers.validate_uscc(principal)
+        if agent == principal:
+            raise ValidationError(f"an actor records for itself without a delegation; agent and principal are {agent}")
+        registry = KeyRegistry()
+        registry.replay_delegations(self._store.lookup(DELEGATIONS, agent))
+        action = "withdraw" if withdraw else "grant"
+        try:  # the registry's own rule, checked before anything is signed
+            registry.apply(self.size, "delegation", {"agent": agent, "principal": principal, "action": action})
+        except SignatureError as e:
+            raise ValidationError(str(e)) from e
+        body = {"action": action, "agent": agent, "principal": principal}
+        return self._write_batch([("delegation", body)], key).first
+
+    def signer(self, index: int) -> tuple[str, VerifierKey] | None:
+        """The actor (USCC) and key that signed the batch holding entry ``index``; None if no seal covers it yet."""
+        row = self._store.lookup_floor(BATCHES, index)
+        if row is None or row[-1] < index:
+            return None
+        public = bytes.fromhex(row[2])
+        key = next((k for k in self.keys() if k.public == public), None)
+        return (row[1], key.verifier) if key is not None else None
+
     def revoke(self, verifier: str | VerifierKey, key: SigningKey) -> int:
         """Revoke a key (operator-signed); its batches up to and including this one stay valid.
 
@@ -289,10 +325,10 @@ class Ledger:
             first, prev = edge.size, self._last_hash
             datas, hashes = chain(items, first, prev)
             prev = hashes[-1]
-            # Rows built by comprehensions, after the loop that has to run per entry.
             rows = list(zip(count(first), datas))
-            events = [(i, body) for i, (kind, body) in enumerate(items, first) if kind == "event"]
-            derived = [(p, [row for i, event in events for row in p.derive(event, i)]) for p in PROJECTIONS]
+            if not structural:
+                registry.replay_delegations(store.lookup(DELEGATIONS, actor))
+                _check_speakers(registry, actor, items, first)
             tiles = edge.extend(hashes)
             batch_root = merkle.root(hashes)
             seal = {
@@ -309,8 +345,11 @@ class Ledger:
             rows.append((seal_index, seal_bytes))
             tiles.extend(edge.append(seal_hash))
             store.insert_entries(rows)
-            for projection, projected in derived:
-                store.insert_rows(projection, projected)
+            numbered = [*((i, kind, body) for i, (kind, body) in enumerate(items, first)), (seal_index, "seal", seal)]
+            for p in PROJECTIONS:  # rows built by comprehensions, after the loop that has to run per entry
+                store.insert_rows(
+                    p, [row for i, kind, body in numbered if kind in p.kinds for row in p.derive(body, i)]
+                )
             store.put_tiles(tiles + edge.flush())
             if structural:  # an event batch changes no key
                 for offset, (kind, body) in enumerate(items):
@@ -347,7 +386,10 @@ class Ledger:
         return entry.body if entry.kind == "event" else None
 
     def _apply_key_entry(self, registry: KeyRegistry, kind: str, body: Any, index: int) -> None:
-        """Replay one key entry into the registry, as verification will, and record what it changed."""
+        """Replay one key entry into the registry, as verification will, and record what it changed in the keys
+        table (delegations are checked by `delegate` and kept by their projection)."""
+        if kind == "delegation":
+            return
         key = registry.apply(index, kind, body)
         if key is None:
             return
@@ -368,11 +410,10 @@ class Ledger:
                 self._store.clear(projection)
             for index, data in self._store.iter_entries():
                 entry = Entry.from_bytes(bytes(data), expected_index=index)
-                if entry.kind != "event":
-                    continue
-                event = Event.from_canonical(entry.body)
-                for projection in chosen:
-                    rows = list(projection.derive(event, index))
+                wanted = [p for p in chosen if entry.kind in p.kinds]
+                value = Event.from_canonical(entry.body) if wanted and entry.kind == "event" else entry.body
+                for projection in wanted:
+                    rows = list(projection.derive(value, index))
                     self._store.insert_rows(projection, rows)
                     out[projection.name] += len(rows)
         return out
@@ -490,6 +531,22 @@ class Ledger:
         if proof.old_root != held.root:
             raise VerificationError(f"the ledger's root at size {held.size} differs from the checkpoint held")
         return proof
+
+
+def _check_speakers(registry: KeyRegistry, actor: str, items: Sequence[tuple[str, Any]], first: int) -> None:
+    """Refuse events that name an enterprise the signing actor may not record for."""
+    problems = []
+    for offset, (_kind, event) in enumerate(items):
+        enterprise = speaks_for(event.data)
+        if enterprise is not None and not registry.may_speak_for(actor, enterprise, first):
+            problems.append((f"[{offset}].tc:kde.enterprise_uscc", f"{enterprise} is not the signer's {actor}"))
+    if problems:
+        path, _ = problems[0]
+        raise SignatureError(
+            f"batch rejected, nothing written: event {path} names enterprise {problems[0][1].split()[0]}, but the"
+            f" signing key belongs to {actor}, which has no delegation to record for it (the ledger operator"
+            f" grants one with: tracechain delegate LEDGER --agent {actor} --for {problems[0][1].split()[0]})"
+        )
 
 
 def validate_all(events: Iterable[Event | Mapping[str, Any]]) -> list[Event]:

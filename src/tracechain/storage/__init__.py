@@ -12,9 +12,20 @@ import os
 
 from tracechain.errors import StorageError
 from tracechain.storage.base import LedgerStore, Row
-from tracechain.storage.projections import DIGESTS, ITEMS, PROJECTIONS, Projection
+from tracechain.storage.projections import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, Projection
 
-__all__ = ["DIGESTS", "ITEMS", "PROJECTIONS", "LedgerStore", "Projection", "Row", "open_store", "store_path"]
+__all__ = [
+    "BATCHES",
+    "DELEGATIONS",
+    "DIGESTS",
+    "ITEMS",
+    "PROJECTIONS",
+    "LedgerStore",
+    "Projection",
+    "Row",
+    "open_store",
+    "store_path",
+]
 
 Location = str | os.PathLike[str]
 

@@ -110,6 +110,10 @@ class LedgerStore(Protocol):
         """The rows whose first column is ``value``, in key order."""
         ...
 
+    def lookup_floor(self, projection: Projection, value: Any) -> Row | None:
+        """The row with the greatest first column at or below ``value`` (e.g. the batch an entry belongs to)."""
+        ...
+
     def lookup_many(self, projection: Projection, values: Iterable[Any]) -> list[Row]:
         """The rows whose first column is any of ``values`` (in no particular order)."""
         ...

@@ -1,12 +1,13 @@
-"""Projections: indexes derived from the event entries, each declared once.
+"""Projections: indexes derived from the entries, each declared once.
 
-A `Projection` names its table and columns and says which rows one event entry implies. From that declaration
-alone the ledger writes its rows in the same transaction as the entries, the store creates, fills and queries its
-table, ``tracechain reindex`` rebuilds it from the entries, and verification compares every stored row with the
-rows the entries imply (a count and an order-independent digest, in constant memory).
+A `Projection` names its table and columns, the entry kinds it reads, and which rows one such entry implies.
+From that declaration alone the ledger writes its rows in the same transaction as the entries, the store creates,
+fills and queries its table, ``tracechain reindex`` rebuilds it from the entries, and verification compares every
+stored row with the rows the entries imply (a count and an order-independent digest, in constant memory).
 
 To add one: declare it here (or in its own module) and append it to `PROJECTIONS`. Nothing in the ledger or the
 verification steps changes. Its first column is what `LedgerStore.lookup` searches; its last is the entry index.
+``derive`` gets the `Event` for an event entry and the decoded body for any other kind.
 """
 
 from __future__ import annotations
@@ -20,19 +21,30 @@ if TYPE_CHECKING:
     from tracechain.events import Event
     from tracechain.storage.base import Row
 
-__all__ = ["DIGESTS", "DIGEST_MODULUS", "ITEMS", "PROJECTIONS", "Projection", "event_digest", "row_digest"]
+__all__ = [
+    "BATCHES",
+    "DELEGATIONS",
+    "DIGESTS",
+    "DIGEST_MODULUS",
+    "ITEMS",
+    "PROJECTIONS",
+    "Projection",
+    "event_digest",
+    "row_digest",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Projection:
     """One derived index: a table of ``columns`` (SQL-neutral types ``text`` or ``integer``), every column part of
-    the key, filled with the rows ``derive(event, index)`` gives for each event entry."""
+    the key, filled with the rows ``derive(value, index)`` gives for each entry of one of ``kinds``."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
-    derive: Callable[[Event, int], Iterable[Row]]
+    derive: Callable[[Any, int], Iterable[Row]]
     label: str  # what people call it, in messages: "item index"
     description: str
+    kinds: frozenset[str] = frozenset({"event"})
 
     def __post_init__(self) -> None:
         # Names go into SQL statements: only plain lower-case identifiers, never anything from input.
@@ -80,7 +92,36 @@ DIGESTS = Projection(
     " when it is appended again (a retried or resumed append)",
 )
 
-PROJECTIONS: tuple[Projection, ...] = (ITEMS, DIGESTS)
+
+def _delegation_rows(body: Any, index: int) -> list[Row]:
+    return [(str(body["agent"]), str(body["principal"]), str(body["action"]), index)]
+
+
+DELEGATIONS = Projection(
+    "delegations",
+    (("agent", "text"), ("principal", "text"), ("action", "text"), ("idx", "integer")),
+    _delegation_rows,
+    "delegation index",
+    "agent USCC → the enterprises it may record events for, granted and withdrawn by operator-signed entries",
+    frozenset({"delegation"}),
+)
+
+
+def _batch_rows(body: Any, index: int) -> list[Row]:
+    return [(int(body["first"]), str(body["actor"]), bytes(body["public"]).hex(), index)]
+
+
+BATCHES = Projection(
+    "batches",
+    (("first", "integer"), ("actor", "text"), ("public", "text"), ("idx", "integer")),
+    _batch_rows,
+    "batch index",
+    "each batch's first entry → the actor and key that signed it and its seal, so any entry's signer is one"
+    " lookup away",
+    frozenset({"seal"}),
+)
+
+PROJECTIONS: tuple[Projection, ...] = (ITEMS, DIGESTS, DELEGATIONS, BATCHES)
 
 
 def row_digest(row: Iterable[Any]) -> int:

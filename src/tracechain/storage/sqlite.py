@@ -432,6 +432,15 @@ class SQLiteStore:
         built = self._listed() | {projection.name}
         self.set_meta(_BUILT, ",".join(p.name for p in PROJECTIONS if p.name in built))
 
+    def lookup_floor(self, projection: Projection, value: Any) -> Row | None:
+        names = projection.column_names
+        rows = self._query(
+            f"SELECT {', '.join(names)} FROM {projection.name} WHERE {names[0]} <= ?"  # noqa: S608
+            f" ORDER BY {names[0]} DESC LIMIT 1",
+            (value,),
+        )
+        return tuple(rows[0]) if rows else None
+
     def lookup_many(self, projection: Projection, values: Iterable[Any]) -> list[Row]:
         names = ", ".join(projection.column_names)
         first = projection.column_names[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 from tracechain.entries import KeyRegistry
 from tracechain.events import Event
@@ -29,10 +30,13 @@ class Implied:
         self.counts = [0] * len(PROJECTIONS)
         self.digests = [0] * len(PROJECTIONS)
 
-    def add_event(self, event: Event, index: int) -> None:
-        """Take in the rows one event entry implies; raises what deriving them raises on a malformed event."""
+    def add(self, kind: str, value: Event | Any, index: int) -> None:
+        """Take in the rows one entry implies (``value`` is the `Event` of an event entry, else the body); raises
+        what deriving them raises on a malformed entry."""
         for at, projection in enumerate(PROJECTIONS):
-            rows = list(projection.derive(event, index))
+            if kind not in projection.kinds:
+                continue
+            rows = list(projection.derive(value, index))
             self.counts[at] += len(rows)
             self.digests[at] += sum(row_digest(row) for row in rows)
 

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from tracechain import encoding, merkle
-from tracechain.entries import EVENT_KIND, LINK, event_header, event_prefix
+from tracechain.entries import EVENT_KIND, LINK, event_header, event_prefix, speaks_for
 from tracechain.errors import EncodingError, StorageError
 from tracechain.events import Event
 from tracechain.storage import LedgerStore, open_store
@@ -49,13 +49,18 @@ class Span:
     failure: str | None = None  # set when reading stopped at damage to the file: SQLite's error
     events: int = 0  # event entries whose contents were checked here, and the projection rows they imply
     implied: Implied = field(default_factory=Implied)
+    speakers: list[tuple[int, str]] = field(default_factory=list)  # (index, enterprise) of events naming one
 
 
-def check_event(index: int, data: bytes, implied: Implied) -> str | None:
+def check_event(index: int, data: bytes, implied: Implied, speakers: list[tuple[int, str]]) -> str | None:
     """The checks of an event entry whose index, link and kind are known good: the entry's canonical form, the
-    event's, and the projection rows it implies (taken into ``implied``). Returns what is wrong, if anything."""
+    event's, and the projection rows it implies (taken into ``implied``); the enterprise it speaks for, if it
+    names one, goes to ``speakers`` for its batch's seal to check. Returns what is wrong, if anything."""
     try:
-        implied.add_event(Event.from_canonical(encoding.decode_entry(data)[4]), index)
+        event = Event.from_canonical(encoding.decode_entry(data)[4])
+        implied.add("event", event, index)
+        if (enterprise := speaks_for(event.data)) is not None:
+            speakers.append((index, enterprise))
     except EncodingError as e:
         return str(e)
     except (KeyError, TypeError, ValueError, AttributeError) as e:  # a body of the wrong shape
@@ -104,7 +109,7 @@ def scan(store: LedgerStore, start: int, stop: int, contents: bool) -> Span:
             if plain and contents:
                 if index == 0:  # entry 0 must be the genesis: said where the walk's state is
                     others.append((index, data))
-                elif (problem := check_event(index, data, span.implied)) is not None:
+                elif (problem := check_event(index, data, span.implied, span.speakers)) is not None:
                     problems.append((index, problem))
                 else:
                     span.events += 1

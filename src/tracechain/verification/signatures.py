@@ -44,8 +44,9 @@ class SealChecker:
         self.workers = workers
         self.pending: list[_Batch] = []
 
-    def seal(self, entry: Entry, hashes: list[bytes], kinds: set[str]) -> None:
-        """Check the seal ``entry`` closing the batch of leaf ``hashes`` whose entries are of ``kinds``."""
+    def seal(self, entry: Entry, hashes: list[bytes], kinds: set[str], speakers: list[tuple[int, str]]) -> None:
+        """Check the seal ``entry`` closing the batch of leaf ``hashes`` whose entries are of ``kinds``, and whose
+        events name the enterprises ``speakers`` (index, USCC) they are recorded for."""
         index, body, report = entry.index, entry.body, self.report
         report.batches += 1
         try:
@@ -72,6 +73,13 @@ class SealChecker:
         problems = self.registry.signer_problems(public, first, kinds, actor)
         for problem in problems:
             report.add(index, problem)
+        for at, enterprise in speakers:
+            if isinstance(actor, str) and not self.registry.may_speak_for(actor, enterprise, first):
+                report.add(
+                    at,
+                    f"event recorded for enterprise {enterprise} in a batch signed by {actor}, which had no"
+                    " delegation to record for it",
+                )
         if problems and self.registry.get(public) is None:
             return
         if self.signatures:

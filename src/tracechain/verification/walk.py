@@ -7,11 +7,13 @@ entry (genesis, keys and revocations into the key registry, seals to the seal ch
 
 from __future__ import annotations
 
+import contextlib
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracechain import merkle
-from tracechain.entries import ENTRY_VERSION, ZERO_HASH, Entry, KeyRegistry
+from tracechain.entries import ENTRY_VERSION, KEY_KINDS, ZERO_HASH, Entry, KeyRegistry
 from tracechain.errors import EncodingError, SignatureError
 from tracechain.report import VerifyReport
 from tracechain.tiles import TileEdge
@@ -41,6 +43,7 @@ class Walk:
     expected: int = 0
     batch_hashes: list[bytes] = field(default_factory=list)
     batch_kinds: set[str] = field(default_factory=set)
+    speakers: deque[tuple[int, str]] = field(default_factory=deque)  # of events not yet under a seal
 
     def start(self) -> None:
         if 0 in self.history.targets:
@@ -55,6 +58,7 @@ class Walk:
             report.add(index, message)
         report.events += span.events
         self.implied.merge(span.implied)
+        self.speakers.extend(span.speakers)
         # A checkpoint of size n is checked before entry n is taken in: only keys registered before n may sign it.
         stops = [(size, 0, b"") for size in self.history.sizes_in(base, span.end)]
         stops += [(index, 1, data) for index, data in span.others]
@@ -114,9 +118,15 @@ class Walk:
         if entry.prev != prev:
             self.report.add(index, f"chain broken: links to {entry.prev.hex()}, previous leaf is {prev.hex()}")
         if entry.kind == "seal":
-            self.seals.seal(entry, self.batch_hashes, self.batch_kinds)
+            speakers = []
+            while self.speakers and self.speakers[0][0] < index:
+                speakers.append(self.speakers.popleft())
+            self.seals.seal(entry, self.batch_hashes, self.batch_kinds, speakers)
             self.batch_hashes.clear()
             self.batch_kinds.clear()
+            if self.contents:
+                with contextlib.suppress(KeyError, TypeError, ValueError):  # a malformed seal is reported above
+                    self.implied.add("seal", entry.body, index)
             return
         if self.contents or entry.kind != "event":
             self._content(entry, data)
@@ -126,19 +136,22 @@ class Walk:
     def _content(self, entry: Entry, data: bytes) -> None:
         kind, index, report = entry.kind, entry.index, self.report
         if kind == "event":
-            problem = check_event(index, data, self.implied)
+            speakers: list[tuple[int, str]] = []
+            problem = check_event(index, data, self.implied, speakers)
+            self.speakers.extend(speakers)
             if problem is None:
                 report.events += 1
             else:
                 report.add(index, problem)
-        elif kind in ("genesis", "key", "revoke"):
+        elif kind in KEY_KINDS:
             if kind == "genesis" and not self._genesis(entry.index, entry.body):
                 return
             try:
                 self.registry.apply(index, kind, entry.body)
+                self.implied.add(kind, entry.body, index)
             except SignatureError as e:
                 report.add(index, str(e))
-            except EncodingError as e:
+            except (EncodingError, KeyError, TypeError, ValueError) as e:
                 report.add(index, f"malformed {kind} entry: {e}")
         else:
             report.add(index, f"unknown entry kind {kind!r}")
