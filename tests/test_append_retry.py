@@ -173,3 +173,23 @@ def test_a_cli_append_stopped_at_a_random_moment_then_run_again_holds_every_even
     assert rerun.returncode == 0, err
     assert "appended" in out
     _every_event_once(ledger, count)
+
+
+def test_ctrl_c_during_a_multi_worker_verify_exits_130_without_worker_tracebacks(tmp_path: Path) -> None:
+    ledger, key = _new_ledger(tmp_path)
+    plant = SigningKey.load(key, PASSWORD)
+    with Ledger.open(ledger) as led:
+        for start in range(0, 60_000, 10_000):
+            led.append_many([make_event(i) for i in range(start, start + 10_000)], plant)
+    process = _cli("verify", str(ledger), "--workers", "2")
+    deadline = time.monotonic() + 60
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    while time.monotonic() < deadline and process.poll() is None and not children.read_text().split():
+        time.sleep(0.05)  # until the worker processes exist: the spans are being scanned
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+    if process.returncode == 0:  # finished before the signal on a fast machine: nothing to judge
+        pytest.skip("verify finished before Ctrl-C arrived")
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err

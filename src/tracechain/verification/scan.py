@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -125,6 +126,12 @@ def scan(store: LedgerStore, start: int, stop: int, contents: bool) -> Span:
     return span
 
 
+def quiet_worker() -> None:
+    """A worker process's start: Ctrl-C reaches the whole process group, and only the parent answers it (it stops
+    handing out work and says so); workers finish what they hold instead of each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 _worker_stores: dict[str, LedgerStore] = {}  # in a worker process: its own read-only store, opened on first use
 
 
@@ -145,7 +152,7 @@ def scans(store: LedgerStore, total: int, workers: int | None, contents: bool) -
         for start in starts:
             yield scan(store, start, min(start + size, total), contents)
         return
-    with ProcessPoolExecutor(max_workers=cores) as pool:
+    with ProcessPoolExecutor(max_workers=cores, initializer=quiet_worker) as pool:
         queued: deque[Future[Span]] = deque()
         todo = iter(starts)
         try:

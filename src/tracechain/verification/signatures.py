@@ -16,6 +16,7 @@ from tracechain import merkle
 from tracechain.entries import Entry, KeyRegistry, batch_message
 from tracechain.keys import verify_ed25519
 from tracechain.report import VerifyReport
+from tracechain.verification.scan import quiet_worker
 
 __all__ = ["SealChecker", "verify_signatures"]
 
@@ -118,7 +119,7 @@ def verify_signatures(items: list[tuple[bytes, bytes, bytes]], workers: int | No
     results: list[list[bool]] = [[] for _ in chunks]
     todo = deque(range(len(chunks)))
     running: dict[Future[list[bool]], int] = {}
-    with ProcessPoolExecutor(max_workers=cores - 1) as pool:
+    with ProcessPoolExecutor(max_workers=cores - 1, initializer=quiet_worker) as pool:
 
         def top_up() -> None:
             for future in [f for f in running if f.done()]:
