@@ -65,7 +65,7 @@ def test_a_digest_collision_is_not_taken_for_the_same_event(
 
     monkeypatch.setattr(ledger_module, "event_digest", lambda event: 42)
     ledger.append_many([make_event(1)], actor_key)
-    receipt = ledger.append_many([make_event(2)], actor_key)  # same digest, other event
+    receipt = ledger.append_many([make_event(2, eventTime=make_event(1)["eventTime"])], actor_key)  # same key
     assert receipt.count == 1 and not receipt.existing
 
 

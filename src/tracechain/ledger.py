@@ -40,7 +40,7 @@ from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
 from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
-from tracechain.storage.projections import event_digest
+from tracechain.storage.projections import event_digest, event_time
 from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
@@ -361,10 +361,10 @@ class Ledger:
     def _leave_out_recorded(self, items: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[int]]:
         """The items without the events the ledger (or an earlier item of this batch) already records, and the
         entry indexes of those it records. A digest match counts only when the stored bytes are the same."""
-        digests = [event_digest(body) if kind == "event" else None for kind, body in items]
-        stored: dict[int, list[int]] = {}
-        for digest, index in self._store.lookup_many(DIGESTS, {d for d in digests if d is not None}):
-            stored.setdefault(digest, []).append(index)
+        digests = [(event_time(body), event_digest(body)) if kind == "event" else None for kind, body in items]
+        stored: dict[tuple[int, int], list[int]] = {}
+        for time_, digest, index in self._store.lookup_many(DIGESTS, {d[0] for d in digests if d is not None}):
+            stored.setdefault((time_, digest), []).append(index)
         kept: list[tuple[str, Any]] = []
         existing: list[int] = []
         seen: set[bytes] = set()

@@ -113,11 +113,15 @@ def test_a_duplicate_entry_index_fails_the_transaction(store: LedgerStore) -> No
 def test_projections_insert_look_up_and_clear(store: LedgerStore) -> None:
     with store.write():
         store.insert_rows(ITEMS, [("b", 3), ("a", 1), ("a", 2), ("a", 1)])  # a repeated row is kept once
-        store.insert_rows(DIGESTS, [(-5, 1), (7, 2), (2**63 - 1, 3)])
+        store.insert_rows(DIGESTS, [(-5, 0, 1), (7, 1, 2), (2**63 - 1, -(2**63), 3)])
         store.insert_rows(BATCHES, [(0, "A", "00", 1), (2, "B", "01", 5), (6, "A", "00", 9)])
     assert store.lookup(ITEMS, "a") == [("a", 1), ("a", 2)]
     assert store.lookup(ITEMS, "zz") == []
-    assert sorted(store.lookup_many(DIGESTS, [7, -5, 99, 2**63 - 1])) == [(-5, 1), (7, 2), (2**63 - 1, 3)]
+    assert sorted(store.lookup_many(DIGESTS, [7, -5, 99, 2**63 - 1])) == [
+        (-5, 0, 1),
+        (7, 1, 2),
+        (2**63 - 1, -(2**63), 3),
+    ]
     assert store.lookup_floor(BATCHES, 4) == (2, "B", "01", 5)
     assert store.lookup_floor(BATCHES, 0) == (0, "A", "00", 1)
     assert list(store.iter_rows(ITEMS, chunk=2)) == [("a", 1), ("a", 2), ("b", 3)]
@@ -130,7 +134,7 @@ def test_projections_insert_look_up_and_clear(store: LedgerStore) -> None:
 
 def test_many_values_are_looked_up_in_one_call(store: LedgerStore) -> None:
     with store.write():
-        store.insert_rows(DIGESTS, [(i, i) for i in range(3_000)])
+        store.insert_rows(DIGESTS, [(i, 0, i) for i in range(3_000)])
     assert len(store.lookup_many(DIGESTS, range(0, 6_000, 2))) == 1_500
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "PROJECTIONS",
     "Projection",
     "event_digest",
+    "event_time",
     "row_digest",
 ]
 
@@ -79,17 +80,26 @@ def event_digest(event: Event) -> int:
     return int.from_bytes(hashlib.sha256(event.canonical_bytes()).digest()[:8], "big", signed=True)
 
 
+def event_time(event: Event) -> int:
+    """An event's time in microseconds since the epoch (0 for a stored event that lacks one)."""
+    value = event.data.get("eventTime", 0)
+    return value if type(value) is int else 0
+
+
 def _digest_rows(event: Event, index: int) -> list[Row]:
-    return [(event_digest(event), index)]
+    return [(event_time(event), event_digest(event), index)]
 
 
+# Keyed by event time first: producers append in roughly time order, so new rows land at the end of the index
+# instead of at random places in it (a key of the digest alone would be random, and every append would touch
+# pages all over a large index).
 DIGESTS = Projection(
     "digests",
-    (("digest", "integer"), ("idx", "integer")),
+    (("time", "integer"), ("digest", "integer"), ("idx", "integer")),
     _digest_rows,
     "event digest index",
-    "a digest of each event's canonical bytes → its entry, so that an event already recorded is recognised"
-    " when it is appended again (a retried or resumed append)",
+    "each event's time and a digest of its canonical bytes → its entry, so that an event already recorded is"
+    " recognised when it is appended again (a retried or resumed append)",
 )
 
 
