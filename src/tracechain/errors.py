@@ -11,8 +11,10 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
     │   └── CheckpointError       a checkpoint whose text is malformed or of another log
-    └── VerificationError         a ledger that fails verification (carries the report)
-        └── ProofError            an inclusion or consistency proof that does not verify
+    ├── VerificationError         a ledger that fails verification (carries the report)
+    │   └── ProofError            an inclusion or consistency proof that does not verify
+    ├── PublishError              a published log folder that cannot be written, or disagrees with the ledger
+    └── WitnessError              a witness's refusal, state file or configuration (carries an HTTP status)
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ __all__ = [
     "KeyFileError",
     "LedgerFormatError",
     "ProofError",
+    "PublishError",
     "SignatureError",
     "StorageError",
     "TracechainError",
     "ValidationError",
     "VerificationError",
+    "WitnessError",
 ]
 
 
@@ -100,3 +104,20 @@ class VerificationError(TracechainError):
 
 class ProofError(VerificationError):
     """An inclusion or consistency proof that does not verify; the message gives expected and computed values."""
+
+
+class PublishError(TracechainError):
+    """A published log folder that cannot be written, holds another log, or is inconsistent with the ledger."""
+
+
+class WitnessError(TracechainError):
+    """A witness refusing a checkpoint, or a witness's state or configuration that cannot be used.
+
+    ``status`` is the C2SP tlog-witness HTTP status the refusal maps to (400, 403, 404, 409, 422; 500 for the
+    witness's own trouble), and ``size`` the witness's current tree size for a 409 conflict.
+    """
+
+    def __init__(self, message: str, status: int = 500, size: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.size = size
