@@ -384,3 +384,8 @@ def demo(directory: str) -> None:
 
     for line in run_demo(Path(directory)):
         click.echo(line)
+
+
+from .witness import witness  # noqa: E402 - registered last, so the group stands on its own module
+
+cli.add_command(witness)

@@ -10,7 +10,8 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     │   └── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
-    │   └── CheckpointError       a checkpoint whose text is malformed or of another log
+    │   ├── CheckpointError       a checkpoint whose text is malformed or of another log
+    │   └── QuorumError           a checkpoint without the k-of-n witness cosignatures a policy requires
     ├── VerificationError         a ledger that fails verification (carries the report)
     │   └── ProofError            an inclusion or consistency proof that does not verify
     ├── PublishError              a published log folder that cannot be written, or disagrees with the ledger
@@ -32,6 +33,7 @@ __all__ = [
     "LedgerFormatError",
     "ProofError",
     "PublishError",
+    "QuorumError",
     "SignatureError",
     "StorageError",
     "TracechainError",
@@ -92,6 +94,10 @@ class SignatureError(TracechainError):
 
 class CheckpointError(SignatureError):
     """A checkpoint whose text is malformed, or that belongs to another log."""
+
+
+class QuorumError(SignatureError):
+    """A checkpoint that lacks the witness cosignatures a policy requires (k of n named witnesses)."""
 
 
 class VerificationError(TracechainError):

@@ -1,0 +1,75 @@
+"""`tracechain witness`: run a C2SP tlog-witness over HTTP, and print a witness key's cosigner verifier key."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from tracechain import SigningKey
+from tracechain.errors import WitnessError
+from tracechain.witness import CosignerKey, Witness, parse_logs
+from tracechain.witness_server import parse_listen, serve_witness
+
+PASSWORD_ENV = "TRACECHAIN_PASSWORD"
+
+
+def _load_key(path: str) -> SigningKey:
+    # The same rule as the other commands (kept here so that this group stands alone): the password comes from
+    # TRACECHAIN_PASSWORD, else a prompt on a terminal, never an argument.
+    password = os.environ.get(PASSWORD_ENV)
+    if not password:
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"set {PASSWORD_ENV} or run on a terminal to be asked for the password of {path}")
+        password = str(click.prompt(f"password for {path}", hide_input=True))
+    return SigningKey.load(path, password)
+
+
+@click.group()
+def witness() -> None:
+    """Witness other ledgers' checkpoints: cosign each one consistent with the last one cosigned."""
+
+
+@witness.command("vkey")
+@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Witness key.")
+def vkey(key_path: str) -> None:
+    """Print the witness's cosigner verifier key (type 0x04), the one logs and verifiers configure."""
+    click.echo(str(CosignerKey.of(_load_key(key_path))))
+
+
+@witness.command("serve")
+@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Witness key.")
+@click.option(
+    "--logs",
+    "logs_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The logs to witness: one '<origin> <verifier key>' per line.",
+)
+@click.option("--listen", default="127.0.0.1:7380", show_default=True, help="HOST:PORT to serve on.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="The witness's state file (default: witness-state.json beside the logs file). Back it up.",
+)
+def serve(key_path: str, logs_path: str, listen: str, state_path: str | None) -> None:
+    """Serve POST /add-checkpoint (C2SP tlog-witness) for the logs in --logs until interrupted."""
+    parse_listen(listen)  # a bad address is a usage error before the key is unlocked
+    try:
+        logs = parse_logs(Path(logs_path).read_text(encoding="utf-8"), logs_path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.UsageError(f"cannot read the logs file {logs_path}: {e}") from e
+    if not logs:
+        raise click.UsageError(f"{logs_path} lists no log to witness")
+    state = state_path or str(Path(logs_path).with_name("witness-state.json"))
+    key = _load_key(key_path)
+    try:
+        running = Witness(key, logs, state)
+    except WitnessError as e:
+        raise click.UsageError(str(e)) from e
+    click.echo(f"witness {CosignerKey.of(key)}", err=True)
+    click.echo(f"witnessing {len(logs)} log(s); state in {state}; listening on {listen}", err=True)
+    serve_witness(running, listen)
