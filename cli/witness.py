@@ -57,9 +57,12 @@ def vkey(key_path: str) -> None:
 )
 def serve(key_path: str, logs_path: str, listen: str, state_path: str | None) -> None:
     """Serve POST /add-checkpoint (C2SP tlog-witness) for the logs in --logs until interrupted."""
-    parse_listen(listen)  # a bad address is a usage error before the key is unlocked
+    # A bad address or logs file is a usage error (exit 2), found before the key is unlocked.
     try:
+        parse_listen(listen)
         logs = parse_logs(Path(logs_path).read_text(encoding="utf-8"), logs_path)
+    except WitnessError as e:
+        raise click.UsageError(str(e)) from e
     except (OSError, UnicodeDecodeError) as e:
         raise click.UsageError(f"cannot read the logs file {logs_path}: {e}") from e
     if not logs:

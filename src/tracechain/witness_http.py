@@ -36,7 +36,8 @@ def witness_app(witness: Witness) -> Starlette:
             lines = await run_in_threadpool(witness.add_checkpoint, bytes(body))
         except WitnessError as e:
             if e.status == 409 and e.size is not None:
-                return Response(f"{e.size}\n", 409, media_type=SIZE_CONTENT_TYPE)
+                # Exactly this type, as C2SP says: Starlette would add "; charset=utf-8" to a media_type.
+                return Response(f"{e.size}\n".encode("ascii"), 409, headers={"Content-Type": SIZE_CONTENT_TYPE})
             return PlainTextResponse(str(e).replace("\n", " ") + "\n", e.status)
         return PlainTextResponse(lines, 200)
 
