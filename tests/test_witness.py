@@ -8,10 +8,12 @@ import hashlib
 import json
 import os
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.golang import build_go_program
 from tracechain import merkle
 from tracechain.checkpoints import Checkpoint
 from tracechain.errors import QuorumError, SignatureError, WitnessError
@@ -316,3 +318,29 @@ def test_crashes_during_add_checkpoint_never_make_the_witness_cosign_two_histori
 def test_a_thousand_crashes_never_make_the_witness_cosign_two_histories(tmp_path: Path) -> None:
     counts = crash_trials(tmp_path, 2_500, seed=1600)
     assert counts["crashed"] >= 1_000, counts
+
+
+# --- Go's sumdb/note opens the cosigned checkpoint -----------------------------------------------------------
+
+
+def test_go_note_open_verifies_the_log_signature_and_each_cosignature(tmp_path: Path) -> None:
+    binary = build_go_program("cosigcheck", tmp_path)
+    checkpoint = note(HISTORY_A, 77)
+    text = parse_note(checkpoint)[0]
+    cosigned = checkpoint + cosign(text, W1, 1_679_315_147) + cosign(text, W2, 1_700_000_000)
+    witnesses = [str(CosignerKey.of(w)) for w in (W1, W2)]
+
+    def go(note_text: str, *keys: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(binary), LOG.verifier, *keys], input=note_text, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    opened = go(cosigned, *witnesses)
+    assert opened.returncode == 0, opened.stderr
+    assert json.loads(opened.stdout) == [LOG.name, W1.name, W2.name]
+    assert set(verified_cosigners(cosigned, witnesses)) == {CosignerKey.of(W1), CosignerKey.of(W2)}
+    # A cosignature over another checkpoint is refused by Go as by tracechain.
+    moved = note(HISTORY_A, 78) + cosign(text, W1, 5)
+    assert go(moved, *witnesses).returncode == 1
+    with pytest.raises(SignatureError):
+        verified_cosigners(moved, witnesses)
