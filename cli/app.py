@@ -386,6 +386,8 @@ def demo(directory: str) -> None:
         click.echo(line)
 
 
-from .witness import witness  # noqa: E402 - registered last, so the group stands on its own module
+from .publish import publish  # noqa: E402 - registered last, so each command stands on its own module
+from .witness import witness  # noqa: E402
 
+cli.add_command(publish)
 cli.add_command(witness)

@@ -22,7 +22,7 @@ OWNERS = {
     "sqlite_utils": {"src/tracechain/store.py"},
     "biip": {"src/tracechain/identifiers.py"},
     "fastjsonschema": {"src/tracechain/profiles.py"},
-    "click": {"cli/__init__.py", "cli/app.py", "cli/witness.py"},
+    "click": {"cli/__init__.py", "cli/app.py", "cli/publish.py", "cli/witness.py"},
     "starlette": {"src/tracechain/witness_http.py"},
     "uvicorn": {"src/tracechain/witness_server.py"},
     "httpx": {"src/tracechain/witness_client.py"},

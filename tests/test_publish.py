@@ -326,3 +326,19 @@ def test_go_proves_every_entry_of_a_70000_entry_published_ledger(
     tmp_path: Path, operator_key: SigningKey, actor_key: SigningKey
 ) -> None:
     _go_reads(tmp_path, operator_key, actor_key, 70_000, step=1)
+
+
+def test_the_publish_command_publishes_and_says_what_it_wrote(
+    tmp_path: Path, operator_key: SigningKey, actor_key: SigningKey
+) -> None:
+    from click.testing import CliRunner
+    from tracechain.cli import cli
+
+    path = _ledger(tmp_path, operator_key, actor_key, 300)
+    out = tmp_path / "pub"
+    first = CliRunner().invoke(cli, ["publish", str(path), str(out), "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["size"] == read_folder(out, operator_key.verifier)[0].size
+    again = CliRunner().invoke(cli, ["publish", str(path), str(out)])
+    assert again.exit_code == 0
+    assert "0 tiles and 0 entry bundles written" in again.output
