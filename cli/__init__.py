@@ -11,13 +11,13 @@ import sys
 
 import click
 
-from tracechain.errors import KeyFileError, LedgerFormatError, StorageError, TracechainError
+from tracechain.errors import KeyFileError, LedgerFormatError, PublishError, StorageError, TracechainError
 
 from .app import cli
 
 __all__ = ["cli", "main"]
 
-USAGE_ERRORS = (KeyFileError, LedgerFormatError, StorageError)
+USAGE_ERRORS = (KeyFileError, LedgerFormatError, StorageError, PublishError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,9 @@ OWNERS = {
     "biip": {"src/tracechain/identifiers.py"},
     "fastjsonschema": {"src/tracechain/profiles.py"},
     "click": {str(p.relative_to(ROOT)) for p in (ROOT / "cli").glob("*.py")},  # the CLI, and only the CLI
+    "starlette": {"src/tracechain/witness_http.py"},
+    "uvicorn": {"src/tracechain/witness_server.py"},
+    "httpx": {"src/tracechain/witness_client.py"},
 }
 
 

@@ -31,13 +31,15 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         led.register(plant.verifier, ACTOR_USCC, operator)
         (folder / "cp.txt").write_text(led.checkpoint(operator))
     (folder / "events.jsonl").write_text(json.dumps(make_event(1)) + "\n")
+    (folder / "logs.txt").write_text(f"{ORIGIN} {operator.verifier}\n")
     return {
         "ledger": folder / "l.db",
         "op": folder / "op.key",
         "plant": folder / "plant.key",
         "events": folder / "events.jsonl",
         "checkpoint": folder / "cp.txt",
-        "verifier": Path(plant.verifier),
+        "verifier": plant.verifier,
+        "logs": folder / "logs.txt",
     }
 
 
@@ -61,6 +63,10 @@ CASES = [
     ("prove", "LEDGER", "prove {x} --index 0"),
     ("log", "LEDGER", "log {x}"),
     ("validate", "EVENTS", "validate {x}"),
+    ("publish", "LEDGER", "publish {x} {ledger}.published"),
+    ("witness-vkey", "--key", "witness vkey --key {x}"),
+    ("witness-serve", "--key", "witness serve --key {x} --logs {logs} --listen 127.0.0.1:1"),
+    ("witness-serve", "--logs", "witness serve --key {op} --logs {x} --listen 127.0.0.1:1"),
 ]
 KINDS = ["missing", "unreadable", "folder", "fifo", "empty", "foreign-sqlite"]
 

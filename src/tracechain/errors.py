@@ -10,9 +10,12 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     │   └── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
-    │   └── CheckpointError       a checkpoint whose text is malformed or of another log
+    │   ├── CheckpointError       a checkpoint whose text is malformed or of another log
+    │   └── QuorumError           a checkpoint without the k-of-n witness cosignatures a policy requires
     ├── VerificationError         a ledger that fails verification (carries the report)
     │   └── ProofError            an inclusion or consistency proof that does not verify
+    ├── PublishError              a published log folder that cannot be written, or disagrees with the ledger
+    ├── WitnessError              a witness's refusal, state file or configuration (carries an HTTP status)
     └── AppendInterruptedError    an append of a stream stopped part way (carries what landed)
 """
 
@@ -31,11 +34,14 @@ __all__ = [
     "KeyFileError",
     "LedgerFormatError",
     "ProofError",
+    "PublishError",
+    "QuorumError",
     "SignatureError",
     "StorageError",
     "TracechainError",
     "ValidationError",
     "VerificationError",
+    "WitnessError",
 ]
 
 
@@ -92,6 +98,10 @@ class CheckpointError(SignatureError):
     """A checkpoint whose text is malformed, or that belongs to another log."""
 
 
+class QuorumError(SignatureError):
+    """A checkpoint that lacks the witness cosignatures a policy requires (k of n named witnesses)."""
+
+
 class VerificationError(TracechainError):
     """A ledger that failed verification; ``report`` holds what was found."""
 
@@ -111,3 +121,20 @@ class AppendInterruptedError(TracechainError):
     def __init__(self, message: str, result: object) -> None:
         super().__init__(message)
         self.result = result
+
+
+class PublishError(TracechainError):
+    """A published log folder that cannot be written, holds another log, or is inconsistent with the ledger."""
+
+
+class WitnessError(TracechainError):
+    """A witness refusing a checkpoint, or a witness's state or configuration that cannot be used.
+
+    ``status`` is the C2SP tlog-witness HTTP status the refusal maps to (400, 403, 404, 409, 422; 500 for the
+    witness's own trouble), and ``size`` the witness's current tree size for a 409 conflict.
+    """
+
+    def __init__(self, message: str, status: int = 500, size: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.size = size
