@@ -195,18 +195,22 @@ def issue_lot(
     image_format: str | None = None,
     scale: int = 8,
     font: str | None = None,
+    ec_level: str = "M",
     workers: int | None = None,
     per_event: int = 1000,
 ) -> IssuedLot:
     """Issue ``count`` signed labels for ``gtin`` and ``lot`` and write them into ``out_dir``.
 
-        ``kde`` holds the product profile's key data elements for commissioning (enterprise, product name, licence, …);
-        ``gtin``, ``lot``, ``production_date`` and ``expiry_date`` are filled in from the arguments. ``location`` is
-        the GLN (or any location code) where the items are commissioned; ``when`` defaults to now, in local time.
-        Events name at most ``per_event`` items each. Every event is validated before any file is written; a
-        :class:`ValidationError` lists the problems. Images (``image_format`` ``"png"`` or ``"svg"``) are rendered on
-        ``workers`` processes (default: all cores). ``out_dir`` must not exist or be empty: the files are written into
-    a new sibling folder that is renamed to ``out_dir`` when complete.
+    ``kde`` holds the product profile's key data elements for commissioning (enterprise, product name, licence,
+    ...); ``gtin``, ``lot``, ``production_date`` and ``expiry_date`` are filled in from the arguments. ``location``
+    is the GLN (or any location code) where the items are commissioned; ``when`` defaults to now, in local time.
+    Events name at most ``per_event`` items each. Every event is validated before any file is written; a
+    :class:`ValidationError` lists the problems.
+
+    Images (``image_format`` ``"png"`` or ``"svg"``) are rendered on ``workers`` processes (default: all cores) at
+    ``scale`` pixels per module, QR error correction ``ec_level``, the caption in ``font`` (a font file; see
+    :func:`caption`). ``out_dir`` must not exist or be empty: the files are written into a new sibling folder that
+    is renamed to ``out_dir`` when complete.
     """
     count = _check_count(count)
     if product not in _GS1_PRODUCTS:
@@ -244,7 +248,7 @@ def issue_lot(
     folder = Path(out_dir)
     staging = _staging_folder(folder)
     try:
-        _write_images(staging, issued, gtin14, lot, merged, image_format, scale, font, workers)
+        _write_images(staging, issued, gtin14, lot, merged, image_format, (scale, font, ec_level), workers)
         _write_file(staging / EVENTS_FILE, lambda f: f.writelines(to_json(e.to_dict()) + "\n" for e in events))
         _write_file(
             staging / CSV_FILE,
@@ -270,8 +274,7 @@ def _write_images(
     lot: str,
     kde: Mapping[str, Any],
     image_format: str | None,
-    scale: int,
-    font: str | None,
+    style: tuple[int, str | None, str],
     workers: int | None,
 ) -> None:
     if image_format is None:
@@ -282,13 +285,14 @@ def _write_images(
         qr.RenderJob(
             f"{label.serial}.{image_format}",
             label.payload,
-            caption(product_name, gtin, lot, label.serial, cjk_font=font is not None or image_format == "svg"),
+            caption(product_name, gtin, lot, label.serial, cjk_font=style[1] is not None or image_format == "svg"),
         )
         for label in issued
     ]
     directory = folder / IMAGES_DIR
     directory.mkdir()
-    qr.render_files(jobs, directory, fmt=image_format, scale=scale, font=font, workers=workers)
+    scale, font, ec_level = style
+    qr.render_files(jobs, directory, fmt=image_format, scale=scale, font=font, ec_level=ec_level, workers=workers)
 
 
 def _write_csv(

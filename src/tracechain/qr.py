@@ -247,23 +247,37 @@ def _check_scale(scale: int) -> None:
 
 
 def render(
-    payload: str, caption: Sequence[str] = (), *, fmt: str = "png", scale: int = 8, font: str | None = None
+    payload: str,
+    caption: Sequence[str] = (),
+    *,
+    fmt: str = "png",
+    scale: int = 8,
+    font: str | None = None,
+    ec_level: str = "M",
 ) -> bytes:
     """The image file of one label, PNG (``scale`` pixels per module) or SVG (UTF-8, 0.33 mm modules), as bytes."""
     if fmt not in FORMATS:
         raise LabelError(f"image format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
-    symbol = encode(payload)
+    symbol = encode(payload, ec_level=ec_level)
     if fmt == "svg":
         return render_svg(symbol, caption).encode("utf-8")
     return render_png(symbol, caption, scale=scale, font=font)
 
 
-def _render_chunk(directory: str, jobs: Sequence[RenderJob], fmt: str, scale: int, font: str | None) -> int:
+def _render_chunk(
+    directory: str, jobs: Sequence[RenderJob], fmt: str, scale: int, font: str | None, ec_level: str
+) -> int:
     """Write one chunk of label images; a worker process runs this. Files are created new, never overwritten."""
     for job in jobs:
-        data = render(job.payload, job.caption, fmt=fmt, scale=scale, font=font)
-        with open(os.path.join(directory, job.name), "xb") as f:
-            f.write(data)
+        data = render(job.payload, job.caption, fmt=fmt, scale=scale, font=font, ec_level=ec_level)
+        path = os.path.join(directory, job.name)
+        try:
+            with open(path, "xb") as f:
+                f.write(data)
+        except FileExistsError as e:
+            raise LabelError(f"{path}: already exists; refusing to overwrite a label image") from e
+        except OSError as e:
+            raise LabelError(f"{path}: cannot be written ({e.strerror})") from e
     return len(jobs)
 
 
@@ -274,6 +288,7 @@ def render_files(
     fmt: str = "png",
     scale: int = 8,
     font: str | None = None,
+    ec_level: str = "M",
     workers: int | None = None,
 ) -> int:
     """Write every job's image into ``directory`` (which must exist), on all cores for a large lot.
@@ -284,15 +299,17 @@ def render_files(
     if fmt not in FORMATS:
         raise LabelError(f"image format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
     _check_scale(scale)
+    if ec_level not in EC_LEVELS:
+        raise LabelError(f"QR error correction level: expected one of {', '.join(EC_LEVELS)}, found {ec_level!r}")
     if font is not None:
         _font(10, font)
     where = os.fspath(directory)
     cores = workers if workers is not None else (os.cpu_count() or 1)
     if cores <= 1 or len(jobs) < _PARALLEL_FROM:
-        return _render_chunk(where, jobs, fmt, scale, font)
+        return _render_chunk(where, jobs, fmt, scale, font, ec_level)
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
     with ProcessPoolExecutor(max_workers=cores) as pool:
-        futures = [pool.submit(_render_chunk, where, chunk, fmt, scale, font) for chunk in chunks]
+        futures = [pool.submit(_render_chunk, where, chunk, fmt, scale, font, ec_level) for chunk in chunks]
         return sum(f.result() for f in futures)
 
 
