@@ -384,3 +384,10 @@ def demo(directory: str) -> None:
 
     for line in run_demo(Path(directory)):
         click.echo(line)
+
+
+# The label commands live in their own module, which imports _load_key from here, so they are added last.
+from .labels import labels_command, qr_command  # noqa: E402
+
+cli.add_command(labels_command)
+cli.add_command(qr_command)

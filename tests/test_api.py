@@ -25,7 +25,7 @@ OWNERS = {
     "zxingcpp": {"src/tracechain/qr.py"},
     "PIL": {"src/tracechain/qr.py"},
     "qrcode": {"src/tracechain/qr.py"},  # a benchmark peer and test oracle only; no library module needs it
-    "click": {"cli/__init__.py", "cli/app.py"},
+    "click": {"cli/__init__.py", "cli/app.py", "cli/labels.py"},
 }
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "new_serial",
     "new_vet_trace_code",
     "parse_label",
+    "payload_for_code",
     "verify_label",
     "vet_payload",
 ]
@@ -496,3 +497,26 @@ def check_label(label: Label | str | bytes, verifiers: Iterable[str | VerifierKe
         raise LabelSignatureError(f"label signature: {result.reason}", result)
     assert result.issuer is not None
     return result.issuer
+
+
+def payload_for_code(code: str, key: SigningKey | None = None, *, domain: str = DEFAULT_RESOLVER) -> str:
+    """The label payload of an item given by its code: a GS1 Digital Link (any host, with ``/21/`` serial and
+    optionally ``/10/`` lot and ``17`` expiry) signed by ``key``, or a 24-digit veterinary drug trace code (bare
+    digits or its URN), bare without ``key`` and signed with it. A GS1 code without ``key`` is refused: tracechain's
+    GS1 labels are always signed."""
+    if not isinstance(code, str):
+        raise LabelError(f"item code: expected text, found {type(code).__name__}")
+    text = code.strip()
+    if text.startswith(identifiers.VET_DRUG_URN_PREFIX):
+        text = text[len(identifiers.VET_DRUG_URN_PREFIX) :]
+    if _VET_DIGITS_RE.fullmatch(text):
+        return vet_payload(text, key, domain=None if key is None else domain)
+    try:
+        link = identifiers.parse_digital_link(text)
+    except IdentifierError as e:
+        raise LabelError(f"item code {_short(text)}: expected a GS1 Digital Link or a 24-digit trace code ({e})") from e
+    if link.gtin is None or link.serial is None:
+        raise LabelError(f"item code {_short(text)}: a label is for one item; expected /01/{{GTIN}}/…/21/{{serial}}")
+    if key is None:
+        raise LabelError(f"item code {_short(text)}: a GS1 label is signed; an issuer key is needed")
+    return gs1_payload(link.gtin, link.serial, key, lot=link.lot, expiry=link.expiry, domain=domain)
