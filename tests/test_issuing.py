@@ -196,3 +196,28 @@ def test_conflicting_and_bad_arguments_are_typed_errors(tmp_path: Path) -> None:
         with pytest.raises((LabelError, ValidationError), match=message):
             issue(tmp_path, product, count=count, **args)
     assert not (tmp_path / "b").exists()
+
+
+def test_an_unwritable_place_is_a_label_error_and_leaves_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(LabelError, match="cannot create the lot's folder"):
+        issue(tmp_path, out_dir=blocker / "lot")
+    with pytest.raises(LabelError, match="not an empty folder"):
+        issue(tmp_path, out_dir=blocker)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_failed_write_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from tracechain import issuing
+
+    def disk_full(path: Path, write: object, encoding: str = "utf-8") -> None:
+        path.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(issuing, "_write_file", disk_full)
+    with pytest.raises(LabelError, match="No space left on device"):
+        issue(tmp_path, image_format="png", scale=2)
+    assert list(tmp_path.iterdir()) == []  # neither the lot folder nor its staging folder

@@ -167,8 +167,11 @@ def _staging_folder(out_dir: Path) -> Path:
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         # Issued serials must never be lost by overwriting an earlier lot's files.
         raise LabelError(f"{out_dir}: already exists and is not an empty folder; refusing to overwrite issued labels")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    except OSError as e:
+        raise LabelError(f"{out_dir}: cannot create the lot's folder ({e.strerror or e})") from e
 
 
 def _write_file(path: Path, write: Any, encoding: str = "utf-8") -> None:
@@ -258,6 +261,9 @@ def issue_lot(
         if folder.exists():
             folder.rmdir()  # empty, checked above
         staging.rename(folder)
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise LabelError(f"{folder}: cannot write the lot's files ({e.strerror or e}); nothing was kept") from e
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
