@@ -337,3 +337,13 @@ def test_one_changed_character_is_refused_or_fails_verification(position: int, c
 
 def test_every_label_error_is_a_tracechain_error() -> None:
     assert issubclass(LabelError, TracechainError) and issubclass(LabelSignatureError, TracechainError)
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=300), _SEGMENTS.map(lambda s: f"https://x.cn/01/{GTIN14}/21/{s}")))
+def test_codes_for_the_qr_command_give_label_errors_only(code: str) -> None:
+    try:
+        payload = labels.payload_for_code(code, BRAND, domain=DOMAIN)
+    except LabelError:
+        return
+    assert verify_label(payload, [BRAND.verifier])

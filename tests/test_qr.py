@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import biip
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
 from tracechain import labels, qr
@@ -216,3 +219,29 @@ def test_render_files_on_two_processes_writes_images_that_all_decode(tmp_path: P
         assert [c.text for c in qr.decode_image(tmp_path / f"{i:03d}.png")] == [text]
     with pytest.raises(LabelError, match=re.escape("000.png: already exists")):
         qr.render_files(jobs[:1], tmp_path, scale=3)  # never overwrites an image already written
+
+
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_PNG = qr.render("https://qr.example.cn/01/06903215123455/21/A", ("x",), scale=2)
+_JPEG = _sheet_photo(["https://qr.example.cn/01/06903215123455/21/A"], 0, 0.1, 80)
+
+
+@FUZZ
+@given(st.binary(max_size=3000))
+def test_random_bytes_as_an_image_give_label_errors_only(data: bytes) -> None:
+    with contextlib.suppress(LabelError):
+        assert qr.decode_image(data) == [] or data.startswith((b"\x89PNG", b"\xff\xd8"))
+
+
+@FUZZ
+@given(st.sampled_from([_PNG, _JPEG]), st.integers(0, 10_000), st.binary(min_size=1, max_size=8), st.booleans())
+def test_damaged_png_and_jpeg_files_give_label_errors_or_codes(
+    original: bytes, position: int, patch: bytes, truncate: bool
+) -> None:
+    position %= len(original)
+    data = original[:position] if truncate else original[:position] + patch + original[position + len(patch) :]
+    try:
+        found = qr.decode_image(data)
+    except LabelError:
+        return
+    assert all(isinstance(c.data, bytes) for c in found)
