@@ -24,7 +24,7 @@ OWNERS = {
     "fastjsonschema": {"src/tracechain/profiles.py"},
     "zxingcpp": {"src/tracechain/qr.py"},
     "PIL": {"src/tracechain/qr.py"},
-    "qrcode": {"src/tracechain/qr.py"},  # a benchmark peer and test oracle only; no library module needs it
+    "qrcode": {"src/tracechain/qr.py"},  # the benchmark's peer only; no library module needs it
     "click": {"cli/__init__.py", "cli/app.py", "cli/labels.py"},
 }
 
