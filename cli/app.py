@@ -10,10 +10,9 @@ import click
 
 import tracechain
 
-from . import demo, events, keys, publish, reading, verifying, witness, writing
-from .common import load_key as _load_key  # the name the label and witness command modules import
+from . import demo, events, keys, labels, publish, reading, verifying, witness, writing
 
-__all__ = ["_load_key", "cli"]
+__all__ = ["cli"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +26,6 @@ def cli() -> None:
     """
 
 
-for module in (keys, writing, reading, verifying, events, publish, witness, demo):
+for module in (keys, writing, reading, verifying, events, labels, publish, witness, demo):
     for command in module.COMMANDS:
         cli.add_command(command)

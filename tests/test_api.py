@@ -30,6 +30,9 @@ OWNERS = {
     "starlette": {"src/tracechain/witness_http.py"},
     "uvicorn": {"src/tracechain/witness_server.py"},
     "httpx": {"src/tracechain/witness_client.py"},
+    "zxingcpp": {"src/tracechain/qr.py"},
+    "PIL": {"src/tracechain/qr.py"},
+    "qrcode": {"src/tracechain/qr.py"},
 }
 
 

@@ -1,64 +1,17 @@
-"""Lines for capabilities still to come: QR labels, trace, audit. Each is pending until its API exists.
+"""Lines for capabilities still to come: trace, audit. Each is pending until its API exists (QR labels moved to
+``labels.py`` when ``tracechain.qr`` landed).
 
 They are registered like every other suite, so when a capability lands its line is measured by filling in the
 tracechain side here; the peers that can already be measured are measured now. Expected entry points:
-``tracechain.qr`` (a label for an event's item), ``Ledger.trace(code)`` and ``tracechain.audit(path)``.
+``Ledger.trace(code)`` and ``tracechain.audit(path)``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import random
 
-from benchmarks.harness import Line, Measure, Peer, Run, Stage, interleaved, size_suite, suite
+from benchmarks.harness import Line, Measure, Peer, Run, Stage, interleaved, size_suite
 from tracechain import Ledger
-
-
-@suite("qr", "QR labels vs. the qrcode library's defaults")
-def qr_suite(run: Run) -> None:
-    urls = [f"https://id.gs1.org/01/06903215123455/21/A{i:010d}" for i in range(40)]
-    peers: list[Peer] = []
-    try:
-        import qrcode
-        import qrcode.image.svg
-
-        def matrix(r: int) -> None:
-            for url in urls:
-                code = qrcode.QRCode()  # the library's defaults: version fitted, error correction M, border 4
-                code.add_data(url)
-                code.make(fit=True)
-                code.get_matrix()
-
-        def svg(r: int) -> None:
-            for url in urls:
-                qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage).to_string()
-
-        times = interleaved({"matrix": matrix, "svg": svg}, 3)
-        peers = [
-            Peer(
-                "alternative",
-                Measure.of("qrcode.QRCode() defaults: fit and build the matrix", times["matrix"], len(urls), "label"),
-            ),
-            Peer(
-                "alternative",
-                Measure.of("qrcode.make(..., SvgPathImage) to SVG text", times["svg"], len(urls), "label"),
-            ),
-        ]
-    except ImportError:
-        pass
-    if importlib.util.find_spec("tracechain.qr") is None:
-        run.pending(
-            "qr.label",
-            "upcoming",
-            "QR label for an item's Digital Link",
-            "tracechain.qr does not exist yet (peers measured; Pillow is not installed, so PNG output is not compared)",
-            peers,
-        )
-        return
-    line = Line("qr.label", "upcoming", "QR label for an item's Digital Link", peers=peers)
-    line.notes.append("tracechain.qr exists: add its call here to measure tracechain's side")
-    line.status = "pending"
-    run.record(line)
 
 
 @size_suite("trace", "trace an item through the ledger")

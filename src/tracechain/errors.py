@@ -5,13 +5,16 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     TracechainError
     ├── EncodingError             bytes that are not tracechain's canonical msgpack
     ├── ValidationError           an event or document that breaks the envelope or a product profile
-    │   └── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
+    │   ├── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
+    │   └── LabelError            a QR label payload or image that cannot be read: too long, not UTF-8, control
+    │                             or bidi characters, unknown or non-canonical parts, an unreadable image file
     ├── StorageError              the SQLite file: missing, locked, not a ledger, damaged, used after fork()
     │   └── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
     │   ├── CheckpointError       a checkpoint whose text is malformed or of another log
-    │   └── QuorumError           a checkpoint without the k-of-n witness cosignatures a policy requires
+    │   ├── QuorumError           a checkpoint without the k-of-n witness cosignatures a policy requires
+    │   └── LabelSignatureError   a label whose issuer signature is missing, by an unknown key, or does not verify
     ├── VerificationError         a ledger that fails verification (carries the report)
     │   └── ProofError            an inclusion or consistency proof that does not verify
     ├── PublishError              a published log folder that cannot be written, or disagrees with the ledger
@@ -32,6 +35,8 @@ __all__ = [
     "EncodingError",
     "IdentifierError",
     "KeyFileError",
+    "LabelError",
+    "LabelSignatureError",
     "LedgerFormatError",
     "ProofError",
     "PublishError",
@@ -78,6 +83,11 @@ class IdentifierError(ValidationError):
     """A malformed identifier: GTIN, SSCC, GLN, USCC, SC licence, trace code, Digital Link."""
 
 
+class LabelError(ValidationError):
+    """A QR label payload or image that cannot be read: over 2,953 bytes, not UTF-8, control or bidi characters,
+    unknown parameters or a non-canonical spelling in the signed part, or an image file that is not PNG or JPEG."""
+
+
 class StorageError(TracechainError):
     """The ledger file cannot be used: missing, locked, damaged, or a connection used after fork()."""
 
@@ -100,6 +110,17 @@ class CheckpointError(SignatureError):
 
 class QuorumError(SignatureError):
     """A checkpoint that lacks the witness cosignatures a policy requires (k of n named witnesses)."""
+
+
+class LabelSignatureError(SignatureError):
+    """A label whose issuer signature is missing, made by a key the verifier does not hold, or does not verify.
+
+    ``check`` holds the :class:`tracechain.labels.LabelCheck` that failed, so a caller can tell the cases apart.
+    """
+
+    def __init__(self, message: str, check: object | None = None) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 class VerificationError(TracechainError):
