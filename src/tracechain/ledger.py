@@ -15,6 +15,7 @@ from itertools import count
 from typing import Any, Self
 
 from tracechain import encoding, identifiers, merkle
+from tracechain._tiles import TILE_WIDTH, TileEdge, TileReader
 from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
 from tracechain.entries import (
     ENTRY_VERSION,
@@ -41,7 +42,6 @@ from tracechain.keys import SigningKey, VerifierKey
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
 from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
 from tracechain.storage.projections import event_digest, event_time
-from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
