@@ -4,6 +4,10 @@ The entry format (kinds, chaining, what a seal signs, who may sign) is `tracecha
 is `tracechain.storage`. Each call that writes (`append`, `append_many`, `register`, `revoke`) is one batch, one
 signature and one write transaction: it returns only after the commit, and a failure leaves the store as it was.
 The projections (`storage.projections`) are written in the same transaction as the entries they derive from.
+
+Longer than most modules because `Ledger` is the library's main public class: opening, writing, keys and
+delegations, checkpoints, lookups and proofs are its methods; the entry format, storage and verification it
+relies on live elsewhere.
 """
 
 from __future__ import annotations
