@@ -70,6 +70,7 @@ class Ledger:
         # Roots of committed ranges never change, and every proof at one tree size meets the same ranges along
         # its right edge (the root among them): remembered, a proof hashes nothing beyond its own path.
         self._memo: dict[tuple[int, int], bytes] = {}
+        self._last_seal: tuple[Any, ...] | None = None  # for `signer` on a ledger without the batch index
 
     # --- opening -------------------------------------------------------------------------------------------
 
@@ -243,12 +244,26 @@ class Ledger:
 
     def signer(self, index: int) -> tuple[str, VerifierKey] | None:
         """The actor (USCC) and key that signed the batch holding entry ``index``; None if no seal covers it yet."""
-        row = self._store.lookup_floor(BATCHES, index)
+        if BATCHES in self._store.built_projections():
+            row = self._store.lookup_floor(BATCHES, index)
+        else:  # a ledger written before the batch index, opened read-only: its seal is the next one along
+            row = self._seal_after(index)
         if row is None or row[-1] < index:
             return None
         public = bytes.fromhex(row[2])
         key = next((k for k in self.keys() if k.public == public), None)
         return (row[1], key.verifier) if key is not None else None
+
+    def _seal_after(self, index: int) -> tuple[Any, ...] | None:
+        last = self._last_seal
+        if last is not None and last[0] <= index <= last[-1]:  # listing a batch entry by entry: one scan
+            return last
+        for at, data in self._store.iter_entries(index, chunk=256):
+            entry = Entry.from_bytes(bytes(data), expected_index=at)
+            if entry.kind == "seal":
+                self._last_seal = next(iter(BATCHES.derive(entry.body, at)))
+                return self._last_seal
+        return None
 
     def revoke(self, verifier: str | VerifierKey, key: SigningKey) -> int:
         """Revoke a key (operator-signed); its batches up to and including this one stay valid.
