@@ -51,6 +51,8 @@ __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
 DEFAULT_TILE_CACHE = 4096
 _DUPLICATES = ("skip", "refuse", "allow")
+_MAX_TIME = (1 << 63) - 1
+_BY_KIND = {kind: [p for p in PROJECTIONS if kind in p.kinds] for p0 in PROJECTIONS for kind in p0.kinds}
 _REMEMBERED_RANGES = 4096
 Location = str | os.PathLike[str]
 
@@ -364,11 +366,12 @@ class Ledger:
             rows.append((seal_index, seal_bytes))
             tiles.extend(edge.append(seal_hash))
             store.insert_entries(rows)
-            numbered = [*((i, kind, body) for i, (kind, body) in enumerate(items, first)), (seal_index, "seal", seal)]
-            for p in PROJECTIONS:  # rows built by comprehensions, after the loop that has to run per entry
-                store.insert_rows(
-                    p, [row for i, kind, body in numbered if kind in p.kinds for row in p.derive(body, i)]
-                )
+            rows_of: dict[Projection, list[Any]] = {p: [] for p in PROJECTIONS}
+            for i, (kind, body) in enumerate([*items, ("seal", seal)], first):
+                for p in _BY_KIND.get(kind, ()):
+                    rows_of[p] += p.derive(body, i)
+            for p, projected in rows_of.items():
+                store.insert_rows(p, projected)
             store.put_tiles(tiles + edge.flush())
             if structural:  # an event batch changes no key
                 for offset, (kind, body) in enumerate(items):
@@ -382,15 +385,20 @@ class Ledger:
         entry indexes of those it records. A digest match counts only when the stored bytes are the same."""
         digests = [(event_time(body), event_digest(body)) if kind == "event" else None for kind, body in items]
         stored: dict[tuple[int, int], list[int]] = {}
-        for time_, digest, index in self._store.lookup_many(DIGESTS, {d[0] for d in digests if d is not None}):
-            stored.setdefault((time_, digest), []).append(index)
+        times = {d[0] for d in digests if d is not None}
+        newest = self._store.lookup_floor(DIGESTS, _MAX_TIME)
+        # Events usually come in time order: a batch wholly newer than every recorded event needs no lookup.
+        if times and newest is not None and min(times) <= newest[0]:
+            for time_, digest, index in self._store.lookup_many(DIGESTS, times):
+                stored.setdefault((time_, digest), []).append(index)
         kept: list[tuple[str, Any]] = []
         existing: list[int] = []
         seen: set[bytes] = set()
         for (kind, body), digest in zip(items, digests, strict=True):
             if digest is not None:
                 data = body.canonical_bytes()
-                at = next((i for i in stored.get(digest, ()) if self._event_bytes(i) == data), None)
+                candidates = stored.get(digest)
+                at = next((i for i in candidates if self._event_bytes(i) == data), None) if candidates else None
                 if at is not None:
                     existing.append(at)
                     continue
