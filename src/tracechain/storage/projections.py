@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # each is a singleton: compared and hashed by identity, cheaply
 class Projection:
     """One derived index: a table of ``columns`` (SQL-neutral types ``text`` or ``integer``), every column part of
     the key, filled with the rows ``derive(value, index)`` gives for each entry of one of ``kinds``."""
