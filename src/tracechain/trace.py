@@ -229,6 +229,16 @@ class Genealogy:
             found = self._events[ledger, index] = TracedEvent(time, ledger, index, event)
         return found
 
+    def lots_of(self, codes: Iterable[str]) -> dict[str, set[str]]:
+        """The lot keys each item is of, from every ledger (an item named with two lots has both)."""
+        wanted = list(dict.fromkeys(codes))
+        out: dict[str, set[str]] = {code: set() for code in wanted}
+        for start in range(0, len(wanted), 4096):
+            for _, (code, relation, key, _index) in self._rows(LOTS, wanted[start : start + 4096]):
+                if relation == "lot":
+                    out[code].add(key)
+        return out
+
     def histories(self, codes: Iterable[str]) -> dict[str, list[TracedEvent]]:
         """Every event naming each code, in time order, from every ledger."""
         wanted = [code for code in dict.fromkeys(codes) if code not in self._histories]
