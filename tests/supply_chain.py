@@ -258,7 +258,9 @@ def _farms(chain: Chain) -> None:
 def _plant(chain: Chain) -> None:
     events = []
     for batch, inputs in BATCH_INPUTS.items():
-        used = [{"epcClass": raw_lot(n), "quantity": 2500, "uom": "LTR"} for n in inputs]
+        used = [
+            {"epcClass": raw_lot(n), "quantity": 2500, "uom": "KGM" if n.startswith("WP") else "LTR"} for n in inputs
+        ]
         made = [{"epcClass": lot(FORMULA_GTIN, batch), "quantity": CANS_PER_BATCH}]
         base = {"bizStep": "commissioning", "disposition": "active"}
         if batch == "B2":  # inputs and outputs in two events joined by their transformationID
