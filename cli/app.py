@@ -10,7 +10,7 @@ import click
 
 import tracechain
 
-from . import demo, events, keys, reading, verifying, writing
+from . import demo, events, keys, reading, tracing, verifying, writing
 from .common import load_key as _load_key  # the name the label and witness command modules import
 
 __all__ = ["_load_key", "cli"]
@@ -27,6 +27,6 @@ def cli() -> None:
     """
 
 
-for module in (keys, writing, reading, verifying, events, demo):
+for module in (keys, writing, reading, verifying, tracing, events, demo):
     for command in module.COMMANDS:
         cli.add_command(command)

@@ -61,6 +61,13 @@ CASES = [
     ("prove", "LEDGER", "prove {x} --index 0"),
     ("log", "LEDGER", "log {x}"),
     ("validate", "EVENTS", "validate {x}"),
+    ("trace", "LEDGER", "trace {x} (01)06901234567892(21)U000001"),
+    ("trace", "LEDGER", "trace {ledger} {x} (01)06901234567892(21)U000001"),
+    ("recall", "LEDGER", "recall {x} L20260301"),
+    ("recall", "LEDGER", "recall {ledger} {x} L20260301"),
+    ("audit", "LEDGER", "audit {x}"),
+    ("audit", "LEDGER", "audit {ledger} {x}"),
+    ("audit", "--checkpoint", "audit {ledger} --checkpoint {x}"),
 ]
 KINDS = ["missing", "unreadable", "folder", "fifo", "empty", "foreign-sqlite"]
 

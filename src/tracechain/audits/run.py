@@ -22,6 +22,7 @@ from typing import Any
 from tracechain.audits.items import ItemPass
 from tracechain.audits.rules import RULES, AuditOptions
 from tracechain.audits.stream import LotState, StreamPass
+from tracechain.checkpoints import parse_unverified
 from tracechain.errors import TracechainError
 from tracechain.events import format_time
 from tracechain.report import AuditReport
@@ -59,7 +60,8 @@ def audit(
     done = 0
     try:
         for location in locations:
-            integrity = verify(location, held, signatures=options.signatures, workers=options.workers)
+            mine = _held_for(location, held)
+            integrity = verify(location, mine, signatures=options.signatures, workers=options.workers)
             for p in integrity.problems:
                 indexes = [] if p.index is None else [p.index]
                 report.find("integrity", "error", p.message, indexes=indexes, ledger=location, evidence=p.evidence)
@@ -92,6 +94,27 @@ def audit(
         for store in stores:
             store.close()
     return report
+
+
+def _held_for(location: str, held: list[str]) -> list[str]:
+    """The held checkpoints of this ledger's origin (and any that cannot be read, for verify to report)."""
+    try:
+        store = open_store(location, readonly=True)
+    except TracechainError:
+        return held
+    try:
+        origin = store.meta("origin")
+    finally:
+        store.close()
+    out = []
+    for note in held:
+        try:
+            if parse_unverified(note).origin != origin:
+                continue
+        except TracechainError:
+            pass
+        out.append(note)
+    return out
 
 
 def _open(report: AuditReport, location: str) -> LedgerStore | None:
