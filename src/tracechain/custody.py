@@ -14,7 +14,7 @@ source and destination lists when the KDEs do not name them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from tracechain.events import Event
@@ -187,20 +187,24 @@ def effect(event: Event, code: str) -> Effect:
     return Effect("recall" if recalled else "observe", by, here, None, recalled)
 
 
-def follow(events: Iterable[tuple[int, Event]], code: str) -> list[Custody]:
-    """The item's custody after each of its events, given as (time, event) in time order."""
+def follow(events: Iterable[tuple[int, Event]], code: str, effects: dict[int, Effect] | None = None) -> list[Custody]:
+    """The item's custody after each of its events, given as (time, event) in time order.
+
+    ``effects`` may hold, by ``id(event)``, the effects already worked out for events that are not transformations
+    (those are the same for every item they name); the caller keeps the events alive while it keeps the cache."""
     out: list[Custody] = []
-    state = Custody(None, None, "active", False, 0, "none")
+    holder: Party | None = None
+    where: str | None = None
+    state, recalled = "active", False
     for time, event in events:
-        change = effect(event, code)
-        state = replace(
-            state,
-            holder=change.holder if change.holder is not None else state.holder,
-            location=change.location if change.location is not None else state.location,
-            state=change.state or state.state,
-            recalled=state.recalled or change.recalled,
-            time=time,
-            step=change.step,
-        )
-        out.append(state)
+        change = effects.get(id(event)) if effects is not None else None
+        if change is None:
+            change = effect(event, code)
+            if effects is not None and event.data.get("type") != "TransformationEvent":
+                effects[id(event)] = change
+        holder = change.holder if change.holder is not None else holder
+        where = change.location if change.location is not None else where
+        state = change.state or state
+        recalled = recalled or change.recalled
+        out.append(Custody(holder, where, state, recalled, time, change.step))
     return out

@@ -22,13 +22,14 @@ Several ledgers (a producer's, a distributor's, a shop's) are traced together: t
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 from tracechain import identifiers
-from tracechain.custody import Custody, Party, follow, parties_of
+from tracechain.custody import Custody, Effect, Party, follow, parties_of
 from tracechain.entries import Entry
 from tracechain.errors import EncodingError, StorageError, TracechainError, ValidationError
 from tracechain.events import Event
@@ -53,6 +54,10 @@ _PACKED = frozenset({"aggregation_add", "aggregation_observe"})
 _EVER, _NEVER = -(1 << 62), 1 << 62  # time bounds beyond any event time (microseconds)
 
 Location = str | os.PathLike[str]
+
+
+def _entry(row: Row) -> int:
+    return int(row[-1])
 
 
 def is_instance(code: str) -> bool:
@@ -178,6 +183,11 @@ class Genealogy:
         self._events: dict[tuple[int, int], TracedEvent] = {}
         self._histories: dict[str, list[TracedEvent]] = {}
         self._containment: dict[str, list[tuple[str, int, int]]] = {}
+        self._timelines: dict[str, list[TracedEvent]] = {}
+        self._building: set[str] = set()
+        self._effects: dict[
+            int, Effect
+        ] = {}  # by id() of an event this genealogy holds: effects of non-transformations
 
     def close(self) -> None:
         for store in self.stores:
@@ -198,7 +208,9 @@ class Genealogy:
             return
         for at, store in enumerate(self.stores):
             rows = store.lookup(projection, values[0]) if len(values) == 1 else store.lookup_many(projection, values)
-            for row in sorted(rows, key=lambda r: (r[-1], r)):
+            rows.sort()  # key order, then entry order: the first link found is the same in every run
+            rows.sort(key=_entry)
+            for row in rows:
                 yield at, row
 
     def resolve(self, code: str) -> list[str]:
@@ -281,7 +293,11 @@ class Genealogy:
         forward = direction == FORWARD
         for start in range(0, len(codes), 4096):
             chunk = codes[start : start + 4096]
-            lots = [code for code in chunk if not code.startswith(HUB_PREFIX)]
+            # Only a lot key has members (forward); only an item has a lot (backward): the other lookups find nothing.
+            if forward:
+                lots = [code for code in chunk if "/10/" in code and not code.startswith(HUB_PREFIX)]
+            else:
+                lots = [code for code in chunk if "/10/" not in code and not code.startswith(HUB_PREFIX)]
             for at, (key, relation, other, index) in self._rows(LOTS, lots):
                 if forward and relation == "member" and other != key:
                     yield key, other, "member", at, index
@@ -311,16 +327,14 @@ class Genealogy:
         return known
 
     def _contained(self, code: str) -> list[tuple[str, int, int]]:
-        history = self.histories([code])[code]
-        parents = {
-            str(t.event.data["parentID"])
-            for t in history
-            if t.event.data.get("type") == "AggregationEvent" and isinstance(t.event.data.get("parentID"), str)
-        }
+        packed = [t for t in self.history(code) if t.event.data.get("type") == "AggregationEvent"]
+        parents = {str(t.event.data["parentID"]) for t in packed if isinstance(t.event.data.get("parentID"), str)}
         parents.discard(code)
-        changes: dict[tuple[int, int], TracedEvent] = {(t.ledger, t.index): t for t in history}
-        for parent, events in self.histories(parents).items():
-            for t in events:
+        if not parents:
+            return []
+        changes: dict[tuple[int, int], TracedEvent] = {(t.ledger, t.index): t for t in packed}
+        for parent in parents:
+            for t in self.history(parent):
                 data = t.event.data
                 if data.get("type") == "AggregationEvent" and data.get("parentID") == parent:
                     changes[t.ledger, t.index] = t
@@ -348,25 +362,50 @@ class Genealogy:
             out.append((inside[0], inside[1], _NEVER))
         return out
 
+    def history(self, code: str) -> list[TracedEvent]:
+        """Every event naming ``code``, in time order, from every ledger."""
+        found = self._histories.get(code)
+        return found if found is not None else self.histories([code])[code]
+
     def timeline(self, code: str, since: int = _EVER, until: int = _NEVER) -> list[TracedEvent]:
         """The events that moved or changed the item from ``since`` to before ``until``: its own, and its
-        containers' while it was inside them (a pallet shipped ships its cases and their units)."""
-        out: dict[tuple[int, int], TracedEvent] = {}
-        stack = [(code, since, until, frozenset([code]))]
-        while stack:
-            item, lo, hi, chain = stack.pop()
-            for t in self.histories([item])[item]:
-                if lo <= t.time < hi:
+        containers' while it was inside them (a pallet shipped ships its cases and their units).
+
+        An item's whole timeline is made once and kept: a unit's takes a slice of its case's, which takes a slice
+        of its pallet's, so the units of one case share the work. A container met again inside itself (cyclic
+        data) adds nothing."""
+        full = self._timelines.get(code)
+        if full is None:
+            full = self._timeline(code)
+        if since == _EVER and until == _NEVER:
+            return full
+        times = [t.time for t in full]
+        return full[bisect.bisect_left(times, since) : bisect.bisect_left(times, until)]
+
+    def _timeline(self, code: str) -> list[TracedEvent]:
+        self._building.add(code)
+        cut = False  # a container met again inside itself: this timeline is partial, so it is not kept
+        try:
+            out = {(t.ledger, t.index): t for t in self.history(code)}
+            for container, start, end in self.containment(code):
+                if container in self._building:
+                    cut = True
+                    continue
+                for t in self.timeline(container, start, end):
                     out[t.ledger, t.index] = t
-            for container, start, end in self.containment(item):
-                if container not in chain and max(lo, start) < min(hi, end):
-                    stack.append((container, max(lo, start), min(hi, end), chain | {container}))
-        return sorted(out.values())
+        finally:
+            self._building.discard(code)
+        full = sorted(out.values())
+        if not cut:
+            self._timelines[code] = full
+        return full
 
     def custody(self, code: str) -> Custody | None:
         """Where the item is now, by its timeline; None when no event names it."""
-        states = follow(((t.time, t.event) for t in self.timeline(code)), code)
-        return states[-1] if states else None
+        events = self.timeline(code)
+        if not events:
+            return None
+        return follow([(t.time, t.event) for t in events], code, self._effects)[-1]
 
     # --- the whole trace -----------------------------------------------------------------------------------
 

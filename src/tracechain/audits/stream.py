@@ -24,7 +24,8 @@ from tracechain.entries import KeyRegistry
 from tracechain.errors import TracechainError
 from tracechain.events import Event, format_time
 from tracechain.report import AuditReport
-from tracechain.storage import ITEMS, LOTS, LedgerStore
+from tracechain.storage import ITEMS, LedgerStore
+from tracechain.storage.projections import lot_pairs
 
 __all__ = ["KINDS", "Facts", "LotState", "StreamPass", "kind_of"]
 
@@ -158,8 +159,8 @@ class StreamPass:
         self.facts.kinds[index] = KINDS[kind]
         offset = str(data.get("eventTimeZoneOffset", "+00:00"))
         day = format_time(time, offset)[:10]
-        members = [row for row in LOTS.derive(event, index) if row[1] == "member"]
-        lots = {row[0] for row in members}
+        members = list(lot_pairs(event))  # every lot the event claims, not only where lots are assigned
+        lots = {key for key, _ in members}
         self.lots.lots.update(lots)
         self._future(data, time, index)
         self._cold_chain(event, index)
@@ -220,18 +221,18 @@ class StreamPass:
             if kind in ("destroy", "recall") or data.get("disposition") == "recalled":
                 self.lots.handled.setdefault(key, []).append((time, self.at, index))
 
-    def _expiry(self, data: Mapping[str, Any], kind: str, members: list[Any], day: str, index: int) -> None:
+    def _expiry(self, data: Mapping[str, Any], kind: str, members: list[tuple[str, str]], day: str, index: int) -> None:
         kde = data.get("tc:kde") or {}
         expiry = kde.get("expiry_date")
-        made = {row[0] for row in members if _is_output(data, row[2])} if kind == "transformation" else set()
+        made = {key for key, code in members if _is_output(data, code)} if kind == "transformation" else set()
         if kind == "commission":
-            made = {row[0] for row in members}
+            made = {key for key, _ in members}
         if isinstance(expiry, str):
             for key in made:
                 self.lots.expiry.setdefault(key, expiry)
         if kind not in ("receive", "sell"):
             return
-        for key in {row[0] for row in members}:
+        for key in {key for key, _ in members}:
             until = self.lots.expiry.get(key, expiry if isinstance(expiry, str) else None)
             if until is None:
                 self.lots.pending_expiry.setdefault(key, []).append((day, self.at, index, kind))

@@ -39,6 +39,7 @@ __all__ = [
     "Projection",
     "event_digest",
     "lot_key",
+    "lot_pairs",
     "row_digest",
 ]
 
@@ -169,17 +170,23 @@ def _lot_number(key: str) -> str:
     return unquote(key[_GTIN_END + 4 :])
 
 
-def _lot_rows(event: Event, index: int) -> list[Row]:
-    """Lot membership, both ways, and the lot number: see `LOTS`."""
+def lot_pairs(event: Event, *, assigned_only: bool = False) -> dict[tuple[str, str], None]:
+    """(lot key, item code) for each item the event says is of a lot (SPEC §8): a lot class is its own lot wherever
+    it appears; the goods the event is about are of its ``tc:kde.lot``. With ``assigned_only`` the KDE lot counts
+    only where the goods come into being — an ObjectEvent ADD (commissioning) and a transformation's outputs — which
+    is what the `LOTS` index holds; audits read every event's claim."""
     data = event.data
     kde = data.get("tc:kde")
     lot = kde.get("lot") if isinstance(kde, Mapping) else None
     lot = lot if isinstance(lot, str) and lot else None
+    kind = str(data.get("type"))
+    if assigned_only and not (kind == "TransformationEvent" or (kind == "ObjectEvent" and data.get("action") == "ADD")):
+        lot = None
     gtin = kde.get("gtin") if lot is not None and isinstance(kde, Mapping) else None
     gtin = _kde_gtin(gtin) if isinstance(gtin, str) else None
     applies: set[str] = set()
     if lot is not None:
-        code_fields, quantity_fields = _LOT_FIELDS.get(str(data.get("type")), ((), ()))
+        code_fields, quantity_fields = _LOT_FIELDS.get(kind, ((), ()))
         applies.update(code for field in code_fields for code in data.get(field, ()))
         applies.update(q["epcClass"] for field in quantity_fields for q in data.get(field, ()))
     pairs: dict[tuple[str, str], None] = {}
@@ -200,6 +207,12 @@ def _lot_rows(event: Event, index: int) -> list[Row]:
             key = lot_key(gtin, lot)  # a vet drug trace code carries no GTIN; the event's gtin KDE names it
         if key is not None:
             pairs[key, code] = None
+    return pairs
+
+
+def _lot_rows(event: Event, index: int) -> list[Row]:
+    """Lot membership, both ways, and the lot number: see `LOTS`."""
+    pairs = lot_pairs(event, assigned_only=True)
     rows: list[Row] = []
     for key in dict.fromkeys(key for key, _ in pairs):
         rows.append((_lot_number(key), "number", key, index))
@@ -215,8 +228,9 @@ LOTS = Projection(
     (("key", "text"), ("relation", "text"), ("code", "text"), ("idx", "integer")),
     _lot_rows,
     "lot index",
-    "lot key → the items an event names as of that lot (relation member); item code → its lot (lot); lot number"
-    " → the lot keys bearing it (number). A lot key is the canonical Digital Link of the lot class",
+    "lot key → the items commissioned or made as of that lot, and every event naming the lot class (relation"
+    " member); item code → its lot (lot); lot number → the lot keys bearing it (number). A lot key is the canonical"
+    " Digital Link of the lot class",
 )
 
 HUB_PREFIX = "urn:tracechain:transformation:"
