@@ -21,6 +21,8 @@ from tracechain.trace import trace as trace_code
 
 from .common import InputFile
 
+_SHOWN = 100  # findings printed; the JSON and HTML reports hold every one
+
 
 def _origins(ledgers: tuple[str, ...]) -> list[str]:
     """Each ledger's origin; a file that is not a ledger is a usage error naming it."""
@@ -208,9 +210,12 @@ def audit(
         f" {figures.get('errors', 0)} errors, {figures.get('warnings', 0)} warnings; non-conformant lots dealt"
         f" with: {'none failed' if share is None else f'{share}%'} (target 100%)"
     )
-    for p in report.sorted_problems():
+    found = report.sorted_problems()
+    for p in found[:_SHOWN]:
         entries = ",".join(str(i) for i in p.indexes) or "-"
         click.echo(f"  {p.severity} {p.rule} [{p.ledger} {entries}]: {p.message}", err=not report.ok)
+    if len(found) > _SHOWN:
+        click.echo(f"  … and {len(found) - _SHOWN} more findings (--json FILE lists them all)", err=not report.ok)
     return 0 if report.ok else 1
 
 

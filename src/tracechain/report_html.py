@@ -26,6 +26,7 @@ from tracechain.trace import BACKWARD, FORWARD, Genealogy, is_instance
 __all__ = ["ECHARTS_VERSION", "render_audit", "write_audit"]
 
 ECHARTS_VERSION = "6.1.0"
+_LISTED = 2000  # findings listed per severity; the JSON report has them all
 _PICTURED = 12  # items pictured (genealogy and timeline), the first findings' items
 _DEPTH = 3  # links followed each way for a genealogy picture
 _NODES = 150  # nodes in one genealogy picture, at most
@@ -148,7 +149,9 @@ def render_audit(report: AuditReport) -> str:
     sections = []
     for severity in SEVERITIES:
         found = [p for p in report.sorted_problems() if p.severity == severity]
-        items = "".join(_finding(p, set(pictures)) for p in found) or "<li>无 none</li>"
+        items = "".join(_finding(p, set(pictures)) for p in found[:_LISTED]) or "<li>无 none</li>"
+        if len(found) > _LISTED:
+            items += f"<li>… 另有 {len(found) - _LISTED} 项 and {len(found) - _LISTED} more: see the JSON report</li>"
         sections.append(
             f'<section id="{severity}s"><h2>{_SEVERITY_LABELS[severity]} ({len(found)})</h2><ol>{items}</ol></section>'
         )

@@ -129,8 +129,9 @@ class ItemPass:
     def _aggregation(self, code: str, links: list[tuple[int, tuple[Any, ...]]]) -> None:
         changes = []
         for at, (_, toward, parent, relation, index) in links:
-            if toward == "parent" and relation.startswith("aggregation_"):
-                changes.append((self.facts[at].times[index], at, index, parent, relation))
+            times = self.facts[at].times
+            if toward == "parent" and relation.startswith("aggregation_") and 0 <= index < len(times):
+                changes.append((times[index], at, index, parent, relation))
         inside: tuple[int, int, int, str] | None = None  # (time, ledger, index, parent)
         for time, at, index, parent, relation in sorted(changes):
             if relation == "aggregation_delete":
@@ -153,6 +154,9 @@ class ItemPass:
         since, at, _, parent = inside
         facts = self.facts[at]
         return any(
-            row[2] == "" and row[3] == "aggregation_delete" and since <= facts.times[row[-1]] <= until
+            row[2] == ""
+            and row[3] == "aggregation_delete"
+            and 0 <= row[-1] < len(facts.times)
+            and since <= facts.times[row[-1]] <= until
             for row in self.stores[at].lookup(LINKS, parent)
         )

@@ -137,10 +137,13 @@ def _open(report: AuditReport, location: str) -> LedgerStore | None:
 
 
 def _guarded(report: AuditReport, where: str, run: Callable[[], Any]) -> None:
+    """Run a pass; damage it meets (an unreadable page, an index row naming no entry) ends it with a finding."""
     try:
         run()
     except TracechainError as e:
         report.find("integrity", "error", f"the audit could not read on: {e}", ledger=where)
+    except (IndexError, KeyError, TypeError, ValueError) as e:  # stored rows of the wrong shape or range
+        report.find("integrity", "error", f"the audit could not read on: {e!r}", ledger=where)
 
 
 def _finish(report: AuditReport, options: AuditOptions, now: datetime, lots: LotState, names: list[str]) -> None:
