@@ -67,6 +67,13 @@ CASES = [
     ("witness-vkey", "--key", "witness vkey --key {x}"),
     ("witness-serve", "--key", "witness serve --key {x} --logs {logs} --listen 127.0.0.1:1"),
     ("witness-serve", "--logs", "witness serve --key {op} --logs {x} --listen 127.0.0.1:1"),
+    ("trace", "LEDGER", "trace {x} (01)06901234567892(21)U000001"),
+    ("trace", "LEDGER", "trace {ledger} {x} (01)06901234567892(21)U000001"),
+    ("recall", "LEDGER", "recall {x} L20260301"),
+    ("recall", "LEDGER", "recall {ledger} {x} L20260301"),
+    ("audit", "LEDGER", "audit {x}"),
+    ("audit", "LEDGER", "audit {ledger} {x}"),
+    ("audit", "--checkpoint", "audit {ledger} --checkpoint {x}"),
 ]
 KINDS = ["missing", "unreadable", "folder", "fifo", "empty", "foreign-sqlite"]
 

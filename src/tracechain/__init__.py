@@ -5,6 +5,7 @@ and that it was never rewritten; auditors `verify` whole ledgers. See README.md,
 docs/SPEC.md.
 """
 
+from tracechain.audits import AuditOptions, audit
 from tracechain.checkpoints import Checkpoint
 from tracechain.entries import Entry, KeyInfo
 from tracechain.errors import TracechainError
@@ -12,10 +13,12 @@ from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.ledger import Ledger
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
-from tracechain.report import Problem, Report, ValidationReport, VerifyReport
+from tracechain.report import AuditReport, Problem, Report, ValidationReport, VerifyReport
 from tracechain.verification import check, verify
 
 __all__ = [
+    "AuditOptions",
+    "AuditReport",
     "BatchReceipt",
     "Checkpoint",
     "ConsistencyProof",
@@ -31,6 +34,7 @@ __all__ = [
     "ValidationReport",
     "VerifierKey",
     "VerifyReport",
+    "audit",
     "check",
     "verify",
 ]

@@ -14,7 +14,10 @@ from typing import Any, ClassVar
 from tracechain import merkle
 from tracechain.errors import TracechainError, ValidationError, VerificationError
 
-__all__ = ["Problem", "Report", "ValidationReport", "VerifyReport"]
+__all__ = ["SEVERITIES", "AuditReport", "Problem", "Report", "ValidationReport", "VerifyReport"]
+
+SEVERITIES = ("error", "warning")
+"""How bad an audit finding is: an error fails the audit (exit 1), a warning is for a person to look at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,10 @@ class Problem:
     ``until`` is set when the problem is known only to lie somewhere in ``index`` .. ``until - 1``: a checkpoint
     whose root the entries do not give shows that the ledger differs from it, not where. ``path`` is the JSON path
     inside an input event.
+
+    Audit findings also carry the stable ``rule`` id that found them, a ``severity`` (`SEVERITIES`), every entry
+    involved (``indexes``; ``index`` is the first), the ``ledger`` they are in and the item ``code`` they concern;
+    `to_dict` names these keys only when they are set, so other reports' JSON is unchanged.
     """
 
     index: int | None
@@ -32,9 +39,24 @@ class Problem:
     evidence: tuple[str, ...] = ()
     until: int | None = None
     path: str | None = None
+    rule: str | None = None
+    severity: str | None = None
+    indexes: tuple[int, ...] = ()
+    ledger: str | None = None
+    code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "message": self.message}
+        if self.rule is not None:
+            out["rule"] = self.rule
+        if self.severity is not None:
+            out["severity"] = self.severity
+        if self.indexes:
+            out["indexes"] = list(self.indexes)
+        if self.ledger is not None:
+            out["ledger"] = self.ledger
+        if self.code is not None:
+            out["code"] = self.code
         if self.path is not None:
             out["path"] = self.path
         if self.until is not None:
@@ -158,3 +180,74 @@ class ValidationReport(Report):
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "invalid": self.invalid} | super(ValidationReport, self).to_dict()
+
+
+@dataclass(slots=True)
+class AuditReport(Report):
+    """What `tracechain.audit` found in one or more ledgers: findings by rule, and the figures the plan asks for.
+
+    True (``ok``) when no finding is an error; warnings are listed but do not fail the audit.
+    """
+
+    ledgers: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    what: ClassVar[str] = "audit found errors"
+
+    def find(
+        self,
+        rule: str,
+        severity: str,
+        message: str,
+        *,
+        indexes: tuple[int, ...] | list[int] = (),
+        ledger: str | None = None,
+        code: str | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> None:
+        """Record a finding of ``rule``."""
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, found {severity!r}")
+        found = tuple(sorted(set(indexes)))
+        self.problems.append(
+            Problem(found[0] if found else None, message, evidence, None, None, rule, severity, found, ledger, code)
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def sorted_problems(self) -> list[Problem]:
+        """Errors first, then by rule, ledger and entry."""
+        order = {severity: at for at, severity in enumerate(SEVERITIES)}
+        return sorted(
+            self.problems,
+            key=lambda p: (order.get(p.severity or "", 9), p.rule or "", p.ledger or "", p.sort_key, p.message),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many findings each rule made."""
+        out: dict[str, int] = {}
+        for p in self.problems:
+            out[p.rule or "integrity"] = out.get(p.rule or "integrity", 0) + 1
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "ledgers": self.ledgers,
+            "figures": self.figures,
+            "counts": self.counts(),
+            "findings": [p.to_dict() for p in self.sorted_problems()],
+        }
+
+    def raise_for_problems(self) -> None:
+        """Raise `VerificationError` (carrying the report) when a finding is an error."""
+        if self.errors:
+            first = self.sorted_problems()[0]
+            where = f"{first.ledger or self.subject} entry {first.index}" if first.index is not None else self.subject
+            raise self._exception(f"{self.subject}: {self.what} ({first.rule}) at {where}: {first.message}")
