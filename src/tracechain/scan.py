@@ -1,0 +1,617 @@
+"""Scan verdicts: what a scanned label is — genuine, unknown, forged, recalled, expired, out of circulation, or a
+suspected copy — with the reasons, the item's history in Chinese and English, and a proof of each event.
+
+`verdict` is the one call. Its steps, in order (each can decide the verdict; all that apply are reported):
+
+1. read the payload (`labels.parse_label`, after dropping the newline a scanner may end it with);
+2. check the issuer signature with the verifier keys the caller ties to the label's GS1 company prefix, GTIN or
+   veterinary drug enterprise (`Issuers`): a brand's key vouches for that brand's codes only → ``FORGED``;
+3. gather every event bearing on the item (`tracechain.evidence`: its own, its cases' and pallets', its lot's, its
+   ingredient lots') → ``UNKNOWN_CODE`` when the item has none;
+4. judge them: a recall or a non-conformant inspection of any of them → ``RECALLED``; destroyed, or sold longer
+   ago than the policy's grace → ``DESTROYED_OR_SOLD``; past its expiry date → ``EXPIRED``;
+5. compare the code's scans with where and when the ledger says it went (`tracechain.clones`) →
+   ``SUSPECTED_CLONE``;
+6. prove every event against the latest signed checkpoint and write the timeline.
+
+The history comes from an open `Ledger` or from a verified proof bundle (`tracechain.bundles`); both give the same
+verdict for the same events. The verdict is a `report.Report`: true only when ``GENUINE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar, Final, Protocol
+
+from tracechain import events as event_model
+from tracechain import identifiers, labels, vocabulary
+from tracechain.checkpoints import Checkpoint
+from tracechain.clones import DEFAULT_POLICY, ItemFacts, ScanPolicy, clone_reasons
+from tracechain.errors import IdentifierError, ProofError, SignatureError, ValidationError
+from tracechain.events import Event
+from tracechain.evidence import CONTAINER, ITEM, LOT, EventSource, Evidence, LedgerSource, collect
+from tracechain.keys import VerifierKey
+from tracechain.labels import Label
+from tracechain.ledger import Ledger
+from tracechain.places import Place, region_of_uscc
+from tracechain.proofs import InclusionProof
+from tracechain.report import Report
+from tracechain.storage.scanlog import ScanRecord
+
+__all__ = [
+    "DESTROYED_OR_SOLD",
+    "EXPIRED",
+    "FORGED",
+    "GENUINE",
+    "RECALLED",
+    "SUSPECTED_CLONE",
+    "UNKNOWN_CODE",
+    "VERDICTS",
+    "History",
+    "Issuers",
+    "LedgerHistory",
+    "Reason",
+    "ScanPolicy",
+    "TimelineEvent",
+    "Verdict",
+    "new_scan",
+    "read_payload",
+    "verdict",
+]
+
+GENUINE: Final = "GENUINE"
+UNKNOWN_CODE: Final = "UNKNOWN_CODE"
+FORGED: Final = "FORGED"
+RECALLED: Final = "RECALLED"
+EXPIRED: Final = "EXPIRED"
+DESTROYED_OR_SOLD: Final = "DESTROYED_OR_SOLD"
+SUSPECTED_CLONE: Final = "SUSPECTED_CLONE"
+
+VERDICTS: Final = (FORGED, UNKNOWN_CODE, RECALLED, DESTROYED_OR_SOLD, SUSPECTED_CLONE, EXPIRED, GENUINE)
+"""Every verdict, the one that wins first: a forged or unknown label says nothing about an item; a recall is what
+a person must hear before anything else; an item that should not exist outranks a copied code, which outranks an
+old one."""
+
+_PREFIX_RE: Final = re.compile(r"[0-9]{4,12}")
+_VET_ISSUER_RE: Final = re.compile(r"vd:([0-9]{5})")
+_DESTROYING_STEPS: Final = frozenset({"destroying", "decommissioning"})
+_DESTROYED: Final = frozenset({"destroyed", "disposed"})
+_SELLING_STEPS: Final = frozenset({"retail_selling", "dispensing"})
+_SOLD: Final = frozenset({"retail_sold", "dispensed"})
+_INSPECTING_STEPS: Final = frozenset({"inspecting", "sampling"})
+
+
+class Issuers:
+    """Which issuer keys may sign which labels: the caller's statement of which brand owns which codes.
+
+    Keys of the mapping are GS1 company prefixes (4–12 digits, matched against the GTIN-13 inside a label's
+    GTIN-14, as GS1 allocates them), whole GTIN-14s, or veterinary drug enterprise numbers written ``vd:`` + the
+    5 digits (digits 9–13 of a trace code). Values are verifier keys (C2SP strings or `VerifierKey`), one or
+    several (a brand rotating keys). A label is checked only against the keys of the entries that match it, so
+    brand A's key never vouches for brand B's codes.
+    """
+
+    def __init__(self, mapping: Mapping[str, str | VerifierKey | Iterable[str | VerifierKey]] | None = None) -> None:
+        self._gs1: dict[str, list[VerifierKey]] = {}
+        self._vet: dict[str, list[VerifierKey]] = {}
+        for key, value in (mapping or {}).items():
+            self.add(key, value)
+
+    def add(self, owner: str, keys: str | VerifierKey | Iterable[str | VerifierKey]) -> None:
+        """Tie verifier ``keys`` to ``owner`` (a company prefix, a GTIN-14 or ``vd:`` + enterprise number)."""
+        values = [keys] if isinstance(keys, (str, VerifierKey)) else list(keys)
+        parsed = [k if isinstance(k, VerifierKey) else VerifierKey.parse(k) for k in values]
+        if not isinstance(owner, str):
+            raise ValidationError(f"issuer: expected a company prefix, GTIN or vd:NNNNN, found {type(owner).__name__}")
+        if m := _VET_ISSUER_RE.fullmatch(owner):
+            self._vet.setdefault(m[1], []).extend(parsed)
+        elif _PREFIX_RE.fullmatch(owner):
+            self._gs1.setdefault(owner, []).extend(parsed)
+        elif len(owner) == 14 and owner.isascii() and owner.isdigit():
+            try:
+                self._gs1.setdefault("=" + identifiers.validate_gtin(owner), []).extend(parsed)
+            except IdentifierError as e:
+                raise ValidationError(f"issuer {owner}: {e}") from e
+        else:
+            raise ValidationError(
+                f"issuer {owner!r}: expected a GS1 company prefix (4–12 digits), a GTIN-14 or vd: and a 5-digit"
+                " veterinary drug enterprise number"
+            )
+
+    def keys_for(self, label: Label) -> list[VerifierKey]:
+        """The keys that may sign ``label``: those of its GTIN and of every company prefix it starts with, or of
+        its veterinary drug enterprise."""
+        if label.kind == labels.VET_DRUG:
+            return list(self._vet.get((label.trace_code or "")[8:13], ()))
+        gtin = label.gtin or ""
+        out = list(self._gs1.get("=" + gtin, ()))
+        for length in range(4, 13):
+            out.extend(self._gs1.get(gtin[1 : 1 + length], ()))
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self._gs1 or self._vet)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why: the verdict this finding points to, a sentence, and the entry it rests on (if one)."""
+
+    verdict: str
+    message: str
+    index: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"verdict": self.verdict, "message": self.message}
+        if self.index is not None:
+            out["index"] = self.index
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One event of an item's history, for people: who, what, when and where, how it concerns the item, and its
+    inclusion proof against the checkpoint (None for an event newer than the checkpoint)."""
+
+    index: int
+    time: str
+    type: str
+    action: str | None
+    step: str | None
+    disposition: str | None
+    via: str
+    through: str
+    enterprise: str | None
+    enterprise_name: str | None
+    signer: tuple[str, str] | None
+    read_point: str | None
+    biz_location: str | None
+    region: str | None
+    proof: InclusionProof | None = None
+
+    def what(self, language: str) -> str:
+        """The step and disposition in ``language`` (``en`` or ``zh``): "shipped, in transit", "发货，运输中"."""
+        words = [vocabulary.word("step", self.step, language)] if self.step else []
+        if self.disposition:
+            words.append(vocabulary.word("disposition", self.disposition, language))
+        if not words:
+            words.append(vocabulary.word("type", self.type, language))
+        return ("，" if language == "zh" else ", ").join(words)
+
+    def sentence(self, language: str) -> str:
+        """One line: when, who, what, and through what (the case, the lot) when not the item itself."""
+        who = self.enterprise_name or self.enterprise or (self.signer[0] if self.signer else "?")
+        via = "" if self.via == ITEM else f" [{vocabulary.word('via', self.via, language)} {self.through}]"
+        if language == "zh":
+            return f"{self.time} {who} {self.what('zh')}{via}"
+        return f"{self.time} {self.what('en')} by {who}{via}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "time": self.time,
+            "type": self.type,
+            "action": self.action,
+            "step": None if self.step is None else vocabulary.describe("step", self.step),
+            "disposition": None if self.disposition is None else vocabulary.describe("disposition", self.disposition),
+            "what": {language: self.what(language) for language in vocabulary.LANGUAGES},
+            "via": vocabulary.describe("via", self.via) | {"through": self.through},
+            "who": {
+                "enterprise_uscc": self.enterprise,
+                "enterprise_name": self.enterprise_name,
+                "signer": None if self.signer is None else {"actor": self.signer[0], "key": self.signer[1]},
+            },
+            "where": {"read_point": self.read_point, "biz_location": self.biz_location, "region": self.region},
+            "proof": None if self.proof is None else self.proof.to_dict(),
+        }
+
+
+@dataclass(slots=True)
+class Verdict(Report):
+    """The verdict on one scanned code. True only when it is ``GENUINE``; ``problems`` are the reasons that make
+    it anything else."""
+
+    code: str = ""
+    label: Label | None = None
+    issuer: VerifierKey | None = None
+    reasons: list[Reason] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    checkpoint: Checkpoint | None = None
+
+    what: ClassVar[str] = "the scanned code is not genuine"
+
+    @property
+    def verdict(self) -> str:
+        found = {r.verdict for r in self.reasons}
+        return next(v for v in VERDICTS if v in found or v == GENUINE)
+
+    def reason(self, kind: str, message: str, index: int | None = None) -> None:
+        """Record a finding; one that points to anything but ``GENUINE`` is also a problem of the report."""
+        self.reasons.append(Reason(kind, message, index))
+        if kind != GENUINE:
+            self.add(index, f"{kind}: {message}")
+
+    def reasons_for(self, kind: str) -> list[Reason]:
+        return [r for r in self.reasons if r.verdict == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        kind = self.verdict
+        label = self.label
+        return {
+            "verdict": kind,
+            "verdict_words": vocabulary.describe("verdict", kind),
+            "code": self.code,
+            "reasons": [r.message for r in self.reasons_for(kind)],
+            "findings": [r.to_dict() for r in sorted(self.reasons, key=lambda r: VERDICTS.index(r.verdict))],
+            "events": [t.to_dict() for t in self.timeline],
+            "label": None
+            if label is None
+            else {
+                "payload": label.payload,
+                "kind": label.kind,
+                "gtin": label.gtin,
+                "lot": label.lot,
+                "serial": label.serial,
+                "expiry": None if label.expiry is None else label.expiry.isoformat(),
+                "trace_code": label.trace_code,
+                "issuer": None if self.issuer is None else str(self.issuer),
+            },
+            "checkpoint": None
+            if self.checkpoint is None
+            else {"origin": self.checkpoint.origin, "size": self.checkpoint.size, "root": self.checkpoint.root.hex()},
+        }
+
+
+class History(Protocol):
+    """Where a verdict's events come from, with the means to prove them: a ledger, or a verified proof bundle."""
+
+    @property
+    def source(self) -> EventSource: ...
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """The signed checkpoint the events are proved against (None when there is none)."""
+        ...
+
+    def proofs(self, indexes: Sequence[int]) -> dict[int, InclusionProof]:
+        """Inclusion proofs against `checkpoint` of those of ``indexes`` it covers."""
+        ...
+
+    def signer(self, index: int) -> tuple[str, str] | None:
+        """The actor (USCC) and key name that signed the batch holding entry ``index``."""
+        ...
+
+
+class LedgerHistory:
+    """An open ledger as a verdict's `History`: its latest checkpoint, opened with ``log_keys`` when given (the
+    keys the caller trusts for this log) or else with the operator keys the ledger records."""
+
+    def __init__(self, ledger: Ledger, log_keys: Iterable[str | VerifierKey] = ()) -> None:
+        self.ledger = ledger
+        self._source = LedgerSource(ledger)
+        keys = list(log_keys)
+        notes = ledger.checkpoints()
+        self._checkpoint: Checkpoint | None = None
+        if notes:
+            if keys:
+                from tracechain.checkpoints import open_checkpoint
+
+                self._checkpoint = open_checkpoint(notes[-1], keys, origin=ledger.origin)
+            else:
+                self._checkpoint = ledger.open_checkpoint(notes[-1])
+        elif keys:
+            raise SignatureError(f"{ledger.path}: the ledger holds no signed checkpoint for the log keys given")
+
+    @property
+    def source(self) -> EventSource:
+        return self._source
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        return self._checkpoint
+
+    def proofs(self, indexes: Sequence[int]) -> dict[int, InclusionProof]:
+        cp = self._checkpoint
+        if cp is None:
+            return {}
+        out = {}
+        for index in indexes:
+            if index < cp.size:
+                proof = self.ledger.prove_inclusion(index, cp.size)
+                if proof.root != cp.root:
+                    raise ProofError(
+                        f"{self.ledger.path}: the tree of {cp.size} entries has root {proof.root.hex()}, but the signed"
+                        f" checkpoint says {cp.root.hex()}; the ledger differs from what its operator signed"
+                    )
+                out[index] = proof
+        return out
+
+    def signer(self, index: int) -> tuple[str, str] | None:
+        found = self.ledger.signer(index)
+        return None if found is None else (found[0], found[1].name)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The steps
+
+
+def read_payload(payload: str | bytes) -> Label:
+    """A scanner's text as a `Label`: one trailing newline (LF or CR LF, which scanners in keyboard mode send)
+    is dropped first; everything else is read byte for byte (`labels.parse_label`)."""
+    if isinstance(payload, (bytes, bytearray)):
+        payload = bytes(payload).removesuffix(b"\n").removesuffix(b"\r")
+    elif isinstance(payload, str):
+        payload = payload.removesuffix("\n").removesuffix("\r")
+    return labels.parse_label(payload)
+
+
+def _check_issuer(result: Verdict, label: Label, issuers: Issuers) -> None:
+    keys = issuers.keys_for(label)
+    if label.kind == labels.VET_DRUG and not label.signed:
+        result.reason(GENUINE, f"{label.trace_code} is a bare veterinary drug trace code: it carries no signature")
+        return
+    owner = (
+        f"veterinary drug enterprise {(label.trace_code or '')[8:13]}"
+        if label.kind == labels.VET_DRUG
+        else (f"GTIN {label.gtin}")
+    )
+    if not label.signed:
+        result.reason(FORGED, f"{label.code} carries no issuer signature; every tracechain GS1 label is signed")
+        return
+    if not keys:
+        result.reason(FORGED, f"no issuer key is known for {owner}: the label's issuer is unknown")
+        return
+    check = labels.verify_label(label, keys)
+    if check.status == labels.VALID:
+        assert check.issuer is not None
+        result.issuer = check.issuer
+        result.reason(GENUINE, f"signed by {check.issuer.name}, the issuer of {owner}")
+    elif check.status == labels.UNKNOWN_ISSUER:
+        assert label.key_id is not None
+        result.reason(FORGED, f"signed by key ID {label.key_id.hex()}, which is not an issuer key of {owner}")
+    else:
+        result.reason(FORGED, f"the issuer signature does not verify for this code, lot and expiry ({check.reason})")
+
+
+def _kde(event: Event, name: str) -> Any:
+    kde = event.data.get("tc:kde")
+    return kde.get(name) if isinstance(kde, Mapping) else None
+
+
+def _when(micros: int, zone: str) -> str:
+    return event_model.format_time(micros, zone if re.fullmatch(r"[+-][0-9]{2}:[0-9]{2}", zone) else "+00:00")
+
+
+def _local_date(micros: int, zone: str) -> date:
+    return datetime.fromisoformat(_when(micros, zone)).date()
+
+
+def _is_recall(event: Event) -> str | None:
+    data = event.data
+    if data.get("disposition") == "recalled":
+        reason = _kde(event, "recall_reason")
+        return "recalled" + (f" ({reason})" if isinstance(reason, str) else "")
+    failed = data.get("disposition") == "non_conformant" or _kde(event, "inspection_result") == "non_conformant"
+    if data.get("bizStep") in _INSPECTING_STEPS and failed:
+        items = _kde(event, "failed_items")
+        shown = f" (failed: {', '.join(map(str, items))})" if isinstance(items, list) and items else ""
+        return "failed inspection" + shown
+    return None
+
+
+def _is_destroyed(event: Event) -> bool:
+    data = event.data
+    deleted = event.type == "ObjectEvent" and data.get("action") == "DELETE"
+    return deleted or data.get("bizStep") in _DESTROYING_STEPS or data.get("disposition") in _DESTROYED
+
+
+def _is_sale(event: Event) -> bool:
+    return event.data.get("bizStep") in _SELLING_STEPS or event.data.get("disposition") in _SOLD
+
+
+def _judge(
+    result: Verdict,
+    found: Evidence,
+    label: Label | None,
+    at: int,
+    zone: str,
+    scan: ScanRecord | None,
+    policy: ScanPolicy,
+) -> None:
+    """Recalls, destruction, sale and expiry, from the events bearing on the item."""
+    skew = int(policy.clock_skew.total_seconds() * 1_000_000)
+    for r in found.related:
+        why = _is_recall(r.event)
+        if why is not None:
+            through = "" if r.via == ITEM else f" through {vocabulary.word('via', r.via)} {r.through}"
+            result.reason(RECALLED, f"{why} on {_when(r.time, zone)}{through}", r.index)
+    held = [r for r in found.related if r.via in (ITEM, CONTAINER, LOT) and r.time <= at + skew]
+    for r in held:
+        if _is_destroyed(r.event):
+            through = "" if r.via == ITEM else f" ({vocabulary.word('via', r.via)} {r.through})"
+            result.reason(DESTROYED_OR_SOLD, f"recorded as destroyed on {_when(r.time, zone)}{through}", r.index)
+    sales = [r for r in held if r.via in (ITEM, CONTAINER) and _is_sale(r.event)]
+    if sales:
+        sale = sales[0]
+        who = _kde(sale.event, "enterprise_name") or _kde(sale.event, "enterprise_uscc") or "a shop"
+        grace = int(policy.sold_grace.total_seconds() * 1_000_000)
+        when = _when(sale.time, zone)
+        if at - sale.time > grace:
+            result.reason(
+                DESTROYED_OR_SOLD,
+                f"sold by {who} on {when}, more than {policy.sold_grace.days} days before"
+                " this scan: the code should no longer be on sale",
+                sale.index,
+            )
+        elif scan is not None and scan.first_sale and sale.time < at - skew:
+            result.reason(
+                DESTROYED_OR_SOLD, f"already sold by {who} on {when}, before this first-sale scan", sale.index
+            )
+        else:
+            result.reason(GENUINE, f"sold by {who} on {when}; this scan is within {policy.sold_grace.days} days")
+    expiries = [(label.expiry, "the label")] if label is not None and label.expiry is not None else []
+    for r in found.related:
+        text = _kde(r.event, "expiry_date")
+        if r.via in (ITEM, LOT) and isinstance(text, str):
+            try:
+                expiries.append((date.fromisoformat(text), f"entry {r.index}"))
+            except ValueError:
+                continue
+    if expiries:
+        expiry, source = min(expiries)
+        today = _local_date(at, zone)
+        if today > expiry:
+            result.reason(EXPIRED, f"expired on {expiry.isoformat()} (from {source}); scanned on {today.isoformat()}")
+
+
+def _facts(found: Evidence) -> ItemFacts:
+    held = [r for r in found.related if r.via in (ITEM, CONTAINER, LOT)]
+    shipped = [r.time for r in held if r.event.data.get("bizStep") == "shipping"]
+    regions = set()
+    for r in held:
+        for name in ("enterprise_uscc", "receiver_uscc"):
+            region = region_of_uscc(_kde(r.event, name))
+            if region is not None:
+                regions.add(region)
+    return ItemFacts(min(shipped) if shipped else None, frozenset(regions))
+
+
+def _location(event: Event, name: str) -> str | None:
+    value = event.data.get(name)
+    found = value.get("id") if isinstance(value, Mapping) else None
+    return found if isinstance(found, str) else None
+
+
+def _timeline(found: Evidence, history: History) -> list[TimelineEvent]:
+    proofs = history.proofs([r.index for r in found.related])
+    out = []
+    for r in found.related:
+        data = r.event.data
+        zone = str(data.get("eventTimeZoneOffset", "+00:00"))
+        enterprise = _kde(r.event, "enterprise_uscc")
+        out.append(
+            TimelineEvent(
+                index=r.index,
+                time=_when(r.time, zone),
+                type=r.event.type,
+                action=data.get("action"),
+                step=data.get("bizStep"),
+                disposition=data.get("disposition"),
+                via=r.via,
+                through=r.through,
+                enterprise=enterprise if isinstance(enterprise, str) else None,
+                enterprise_name=_kde(r.event, "enterprise_name"),
+                signer=history.signer(r.index),
+                read_point=_location(r.event, "readPoint"),
+                biz_location=_location(r.event, "bizLocation"),
+                region=region_of_uscc(enterprise),
+                proof=proofs.get(r.index),
+            )
+        )
+    return out
+
+
+def new_scan(
+    when: datetime,
+    region: str,
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    by: str = "",
+    first_sale: bool = False,
+    code: str = "",
+) -> ScanRecord:
+    """A scan to judge (and record): ``when`` with its time zone, a GB/T 2260 region, optional WGS 84 coordinates,
+    who scanned and whether at the point of sale. Bad values raise `ValidationError` naming them."""
+    if not isinstance(when, datetime) or when.utcoffset() is None:
+        raise ValidationError(f"scan time: expected a date and time with a time zone, found {when!r}")
+    Place(region, lat, lon)
+    if not isinstance(by, str) or len(by) > 200 or any(not ch.isprintable() for ch in by):
+        raise ValidationError(f"scanned by: expected up to 200 printable characters, found {by!r}")
+    zone = _zone_of(when)
+    micros = (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return ScanRecord(code, micros, zone, region, lat, lon, by, bool(first_sale))
+
+
+def verdict(
+    scanned: str | bytes | Label | None,
+    history: Ledger | History,
+    *,
+    issuers: Issuers | Mapping[str, str | VerifierKey | Iterable[str | VerifierKey]] | None = None,
+    code: str | None = None,
+    log_keys: Iterable[str | VerifierKey] = (),
+    scan: ScanRecord | None = None,
+    scans: Iterable[ScanRecord] = (),
+    at: datetime | None = None,
+    policy: ScanPolicy = DEFAULT_POLICY,
+) -> Verdict:
+    """The verdict on a scanned label (steps in the module docstring).
+
+    ``scanned`` is what the scanner read (text or bytes) or a parsed `Label`; None judges ``code`` with no label
+    (a proof bundle's item, say: no issuer signature is checked then). ``history`` is an open `Ledger` (its latest
+    checkpoint opened with ``log_keys``, or with its own operator keys when none are given) or another `History`
+    such as a verified bundle's. ``scan`` is this scan (`new_scan`): its time is the moment judged (else ``at``,
+    else now), and it joins ``scans``, the code's earlier recorded scans, for clone detection (none: no clone
+    check). Bad input raises `tracechain.errors.TracechainError` subclasses; a failed check is a verdict.
+    """
+    owners = issuers if isinstance(issuers, Issuers) else Issuers(issuers)
+    label = None if scanned is None else scanned if isinstance(scanned, Label) else read_payload(scanned)
+    if label is None:
+        if code is None:
+            raise ValidationError("a verdict needs a scanned label or an item code")
+        try:
+            subject = identifiers.canonical_code(code)
+        except IdentifierError as e:
+            raise ValidationError(f"item code: {e}") from e
+    else:
+        subject = label.code
+    result = Verdict(subject, code=subject, label=label)
+    source = LedgerHistory(history, log_keys) if isinstance(history, Ledger) else history
+    result.checkpoint = source.checkpoint
+    if label is not None:
+        _check_issuer(result, label, owners)
+        if result.verdict == FORGED:
+            return result  # a forged label says nothing about the item whose code it copies
+    else:
+        result.reason(GENUINE, "no label was scanned: the issuer signature was not checked")
+    found = collect(source.source, subject, lot_hint=None if label is None else label.lot)
+    if not found.own():
+        result.reason(UNKNOWN_CODE, f"no event in the ledger names {subject}")
+        return result
+    if scan is not None:
+        moment, zone = scan.time, scan.zone
+    else:
+        when = at or datetime.now(UTC)
+        if when.utcoffset() is None:
+            raise ValidationError(f"verdict time: expected a date and time with a time zone, found {when!r}")
+        moment = (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        zone = _zone_of(when)
+    _judge(result, found, label, moment, zone, scan, policy)
+    seen = [dataclasses.replace(s, code=subject) if not s.code else s for s in scans]
+    if scan is not None and not any(s.id and s.id == scan.id for s in seen):
+        seen.append(dataclasses.replace(scan, code=subject))
+    for clone in clone_reasons([s for s in seen if s.code == subject], _facts(found), policy):
+        result.reason(SUSPECTED_CLONE, clone.message)
+    result.timeline = _timeline(found, source)
+    proved = sum(1 for t in result.timeline if t.proof is not None)
+    cp = source.checkpoint
+    if cp is None:
+        result.reason(GENUINE, f"{len(result.timeline)} events; no signed checkpoint, so none is proved")
+    else:
+        result.reason(
+            GENUINE,
+            f"{proved} of {len(result.timeline)} events proved in checkpoint {cp.origin} at size {cp.size}"
+            + ("" if proved == len(result.timeline) else "; the others are newer than the checkpoint"),
+        )
+    return result
+
+
+def _zone_of(when: datetime) -> str:
+    offset = when.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
