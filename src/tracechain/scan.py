@@ -40,6 +40,7 @@ from tracechain.ledger import Ledger
 from tracechain.places import Place, region_of_uscc
 from tracechain.proofs import InclusionProof
 from tracechain.report import Report
+from tracechain.storage.projections import BATCHES
 from tracechain.storage.scanlog import ScanRecord
 
 __all__ = [
@@ -288,7 +289,11 @@ class History(Protocol):
 
 class LedgerHistory:
     """An open ledger as a verdict's `History`: its latest checkpoint, opened with ``log_keys`` when given (the
-    keys the caller trusts for this log) or else with the operator keys the ledger records."""
+    keys the caller trusts for this log) or else with the operator keys the ledger records.
+
+    It remembers the events it decodes, so one `LedgerHistory` passed to many verdicts (a batch of scans) decodes
+    a lot's commissioning event once; open a new one to see entries and checkpoints added since.
+    """
 
     def __init__(self, ledger: Ledger, log_keys: Iterable[str | VerifierKey] = ()) -> None:
         self.ledger = ledger
@@ -296,6 +301,7 @@ class LedgerHistory:
         keys = list(log_keys)
         notes = ledger.checkpoints()
         self._checkpoint: Checkpoint | None = None
+        self._names: dict[str, str] | None = None
         if notes:
             if keys:
                 from tracechain.checkpoints import open_checkpoint
@@ -331,8 +337,13 @@ class LedgerHistory:
         return out
 
     def signer(self, index: int) -> tuple[str, str] | None:
-        found = self.ledger.signer(index)
-        return None if found is None else (found[0], found[1].name)
+        # Ledger.signer reads the key table each time; a verdict asks for every event's signer.
+        if self._names is None:
+            self._names = {k.public.hex(): k.name for k in self.ledger.keys()}  # noqa: SIM118 (a list)
+        row = self.ledger.store.lookup_floor(BATCHES, index)
+        if row is None or row[-1] < index:
+            return None
+        return (str(row[1]), self._names.get(str(row[2]), "?"))
 
 
 # ----------------------------------------------------------------------------------------------------

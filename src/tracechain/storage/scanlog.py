@@ -62,7 +62,9 @@ class ScanRecord:
 
 
 def _check_file(path: Path) -> None:
-    """Refuse, before SQLite touches it, anything that is not an SQLite database file (an empty one included)."""
+    """Refuse, before SQLite touches it, anything that is not a scan log: read from the database header itself
+    (``application_id`` at byte 68, ``user_version`` at 60), so that nothing is opened, locked or made beside a
+    file that is not ours — not even the -wal and -shm files SQLite makes to read a WAL database."""
     try:
         mode = path.stat().st_mode
     except OSError as e:
@@ -73,12 +75,17 @@ def _check_file(path: Path) -> None:
         raise ScanLogError(f"{path}: is not a regular file (a pipe or device?), not a scan log")
     try:
         with path.open("rb") as f:
-            head = f.read(len(_SQLITE_MAGIC))
+            head = f.read(100)
     except OSError as e:
         raise ScanLogError(f"{path}: cannot be read ({e.strerror})") from e
-    if head != _SQLITE_MAGIC:
+    if not head.startswith(_SQLITE_MAGIC) or len(head) < 100:
         found = "the file is empty" if not head else "not an SQLite database"
         raise ScanLogError(f"{path}: not a tracechain scan log ({found})")
+    app, version = int.from_bytes(head[68:72], "big"), int.from_bytes(head[60:64], "big")
+    if app != APPLICATION_ID:
+        raise ScanLogError(f"{path}: not a tracechain scan log (SQLite application_id is {app:#x})")
+    if version != _FORMAT_VERSION:
+        raise ScanLogError(f"{path}: scan log format {version}; this tracechain reads {_FORMAT_VERSION}")
 
 
 class ScanLog:
@@ -93,7 +100,6 @@ class ScanLog:
             self._make_file()
         _check_file(self.path)
         try:
-            self._check_format()  # read-only first: a file that is not ours is left exactly as it was
             self.conn = self._connect(readonly)
         except _SQLITE_ERRORS as e:
             raise self._failed(e) from e
@@ -142,19 +148,6 @@ class ScanLog:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
         return conn
-
-    def _check_format(self) -> None:
-        uri = self.path.resolve().as_uri()
-        probe = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            app = probe.execute("PRAGMA application_id").fetchone()[0]
-            if app != APPLICATION_ID:
-                raise ScanLogError(f"{self.path}: not a tracechain scan log (SQLite application_id is {app:#x})")
-            version = probe.execute("PRAGMA user_version").fetchone()[0]
-            if version != _FORMAT_VERSION:
-                raise ScanLogError(f"{self.path}: scan log format {version}; this tracechain reads {_FORMAT_VERSION}")
-        finally:
-            probe.close()
 
     def _failed(self, e: BaseException) -> ScanLogError:
         if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
