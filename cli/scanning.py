@@ -49,6 +49,18 @@ def _verifier(value: str, option: str) -> VerifierKey:
         ) from e
 
 
+def _read_bundle(path: str, option: str) -> bytes:
+    """A bundle file's bytes; a file that does not even start as a bundle is a usage error naming it (a damaged
+    bundle is not: it fails verification)."""
+    with open(path, "rb") as f:
+        data = f.read(bundles.MAX_BUNDLE_BYTES + 1)
+    if not data.startswith(bundles.BUNDLE_HEADER.encode() + b"\n"):
+        raise click.BadParameter(
+            f"{path}: not a proof bundle (it does not start with {bundles.BUNDLE_HEADER})", param_hint=option
+        )
+    return data
+
+
 def _issuers(values: tuple[str, ...]) -> scan.Issuers:
     out = scan.Issuers()
     for value in values:
@@ -220,9 +232,7 @@ def _judge(
     if bundle_path is not None:
         if not keys:
             raise click.UsageError("--bundle needs the log's --verifier key to check the bundle's checkpoint")
-        with open(bundle_path, "rb") as f:
-            data = f.read(bundles.MAX_BUNDLE_BYTES + 1)
-        report = bundles.verify_bundle(data, keys, subject=bundle_path)
+        report = bundles.verify_bundle(_read_bundle(bundle_path, "--bundle"), keys, subject=bundle_path)
         report.raise_for_problems()
         history: Any = report.history
         subjects: list[Label | None] = list(found) or [None]
@@ -269,9 +279,7 @@ def verify_bundle_command(bundle_path: str, verifiers: tuple[str, ...], as_json:
     """Check a proof bundle offline: every entry proved in its signed checkpoint, every batch signature by a key
     the bundle's key entries register, the item named by its events. Exits 0 when it holds, 1 when it does not."""
     keys = [_verifier(v, "--verifier") for v in verifiers]
-    with open(bundle_path, "rb") as f:
-        data = f.read(bundles.MAX_BUNDLE_BYTES + 1)
-    report = bundles.verify_bundle(data, keys, subject=bundle_path)
+    report = bundles.verify_bundle(_read_bundle(bundle_path, "FILE"), keys, subject=bundle_path)
     if as_json:
         emit(report.to_dict())
     elif report.ok:
