@@ -27,6 +27,7 @@ OWNERS = {
     "sqlite_utils": {"src/tracechain/storage/sqlite.py"},
     "biip": {"src/tracechain/identifiers.py"},
     "fastjsonschema": {"src/tracechain/profiles.py"},
+    "openpyxl": {"src/tracechain/spreadsheet.py"},
     "click": {str(p.relative_to(ROOT)) for p in (ROOT / "cli").glob("*.py")},  # the CLI, and only the CLI
     "starlette": {"src/tracechain/witness_http.py"},
     "uvicorn": {"src/tracechain/witness_server.py"},

@@ -29,13 +29,14 @@ from tracechain.checkpoints import Checkpoint, open_checkpoint
 from tracechain.entries import Entry, KeyRegistry, batch_message, speaks_for
 from tracechain.errors import BundleError, EncodingError, IdentifierError, ProofError, SignatureError, TracechainError
 from tracechain.events import Event
-from tracechain.evidence import EventSource, LedgerSource, MemorySource, collect
+from tracechain.evidence import MemoryStore, RecordingStore, collect, genealogy_of
 from tracechain.keys import VerifierKey
 from tracechain.ledger import Ledger
 from tracechain.notes import parse_note
 from tracechain.proofs import InclusionProof
 from tracechain.report import Report
 from tracechain.storage.projections import DELEGATIONS
+from tracechain.trace import Genealogy
 
 __all__ = [
     "BUNDLE_HEADER",
@@ -130,14 +131,16 @@ def write_bundle(ledger: Ledger, code: str) -> Bundle:
         raise ProofError(f"{ledger.path} has no signed checkpoint to prove against; sign one first")
     note = notes[-1]
     cp = ledger.open_checkpoint(note)
-    found = collect(LedgerSource(ledger), subject)
+    recording = RecordingStore(ledger.store)
+    found = collect(genealogy_of([recording], [ledger.path]), subject)
     if not found.own():
         raise BundleError(f"no event in {ledger.path} names {subject}; there is nothing to bundle")
     wanted: set[int] = set()
     seals: dict[int, tuple[int, InclusionProof]] = {}
     keys = {k.public: k for k in ledger.keys()}  # noqa: SIM118 (Ledger.keys() is a list of KeyInfo)
     events = {r.index: r.event for r in found.related}
-    todo = set(found.indexes)
+    # Every entry the genealogy read, not only the events it kept: the walk over the bundle must give the same answer.
+    todo = recording.read | set(found.indexes)
     # Each entry needs its batch's seal; each seal the entry registering its key, back to the genesis; an event
     # recorded for another enterprise the delegation that let its signer do so.
     while todo:
@@ -154,6 +157,8 @@ def write_bundle(ledger: Ledger, code: str) -> Bundle:
             if key is not None:
                 following.add(key.registered)
             actor = body.get("actor")
+            if index not in events and ledger.entry(index).kind == "event":
+                events[index] = Event.from_canonical(ledger.entry(index).body)
             enterprise = speaks_for(events[index].data) if index in events else None
             if isinstance(actor, str) and enterprise is not None and enterprise != actor:
                 following |= {
@@ -347,23 +352,24 @@ class BundleReport(Report):
 
 
 class BundleHistory:
-    """A verified bundle as a verdict's history (`tracechain.scan.History`)."""
+    """A verified bundle as a verdict's history (`tracechain.scan.History`): trace's genealogy over its entries."""
 
     def __init__(
         self,
         checkpoint: Checkpoint,
-        events: Mapping[int, Event],
+        entries: Mapping[int, bytes],
         proofs: Mapping[int, InclusionProof],
         signers: Mapping[int, tuple[str, str]],
+        name: str,
     ) -> None:
         self._checkpoint = checkpoint
-        self._source = MemorySource(events)
+        self._genealogy = genealogy_of([MemoryStore(entries, name)], [name])
         self._proofs = dict(proofs)
         self._signers = dict(signers)
 
     @property
-    def source(self) -> EventSource:
-        return self._source
+    def genealogy(self) -> Genealogy:
+        return self._genealogy
 
     @property
     def checkpoint(self) -> Checkpoint | None:
@@ -527,5 +533,6 @@ def verify_bundle(
             )
             for i in events
         }
-        report._history = BundleHistory(cp, events, proofs, signers)
+        held = {e.index: e.data for e in bundle.entries if e.index in entries}
+        report._history = BundleHistory(cp, held, proofs, signers, report.subject)
     return report

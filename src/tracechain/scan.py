@@ -33,7 +33,7 @@ from tracechain.checkpoints import Checkpoint
 from tracechain.clones import DEFAULT_POLICY, ItemFacts, ScanPolicy, clone_reasons
 from tracechain.errors import IdentifierError, ProofError, SignatureError, ValidationError
 from tracechain.events import Event
-from tracechain.evidence import CONTAINER, ITEM, LOT, EventSource, Evidence, LedgerSource, collect
+from tracechain.evidence import CONTAINER, ITEM, LOT, Evidence, collect, genealogy_of
 from tracechain.keys import VerifierKey
 from tracechain.labels import Label
 from tracechain.ledger import Ledger
@@ -42,6 +42,7 @@ from tracechain.proofs import InclusionProof
 from tracechain.report import Report
 from tracechain.storage.projections import BATCHES
 from tracechain.storage.scanlog import ScanRecord
+from tracechain.trace import Genealogy
 
 __all__ = [
     "DESTROYED_OR_SOLD",
@@ -271,7 +272,9 @@ class History(Protocol):
     """Where a verdict's events come from, with the means to prove them: a ledger, or a verified proof bundle."""
 
     @property
-    def source(self) -> EventSource: ...
+    def genealogy(self) -> Genealogy:
+        """Trace's genealogy over the history's events."""
+        ...
 
     @property
     def checkpoint(self) -> Checkpoint | None:
@@ -297,7 +300,7 @@ class LedgerHistory:
 
     def __init__(self, ledger: Ledger, log_keys: Iterable[str | VerifierKey] = ()) -> None:
         self.ledger = ledger
-        self._source = LedgerSource(ledger)
+        self._genealogy = genealogy_of([ledger.store], [ledger.path])
         keys = list(log_keys)
         notes = ledger.checkpoints()
         self._checkpoint: Checkpoint | None = None
@@ -313,8 +316,8 @@ class LedgerHistory:
             raise SignatureError(f"{ledger.path}: the ledger holds no signed checkpoint for the log keys given")
 
     @property
-    def source(self) -> EventSource:
-        return self._source
+    def genealogy(self) -> Genealogy:
+        return self._genealogy
 
     @property
     def checkpoint(self) -> Checkpoint | None:
@@ -589,7 +592,7 @@ def verdict(
             return result  # a forged label says nothing about the item whose code it copies
     else:
         result.reason(GENUINE, "no label was scanned: the issuer signature was not checked")
-    found = collect(source.source, subject, lot_hint=None if label is None else label.lot)
+    found = collect(source.genealogy, subject, lot_hint=None if label is None else label.lot)
     if not found.own():
         result.reason(UNKNOWN_CODE, f"no event in the ledger names {subject}")
         return result

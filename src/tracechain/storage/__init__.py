@@ -12,13 +12,24 @@ import os
 
 from tracechain.errors import StorageError
 from tracechain.storage.base import LedgerStore, Row
-from tracechain.storage.projections import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, Projection
+from tracechain.storage.projections import (
+    BATCHES,
+    DELEGATIONS,
+    DIGESTS,
+    ITEMS,
+    LINKS,
+    LOTS,
+    PROJECTIONS,
+    Projection,
+)
 
 __all__ = [
     "BATCHES",
     "DELEGATIONS",
     "DIGESTS",
     "ITEMS",
+    "LINKS",
+    "LOTS",
     "PROJECTIONS",
     "LedgerStore",
     "Projection",

@@ -12,10 +12,15 @@ verification steps changes. Its first column is what `LedgerStore.lookup` search
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from tracechain import identifiers
+from tracechain.errors import IdentifierError
 
 if TYPE_CHECKING:
     from tracechain.events import Event
@@ -26,11 +31,15 @@ __all__ = [
     "DELEGATIONS",
     "DIGESTS",
     "DIGEST_MODULUS",
+    "HUB_PREFIX",
     "ITEMS",
+    "LINKS",
+    "LOTS",
     "PROJECTIONS",
     "Projection",
     "event_digest",
     "event_time",
+    "lot_key",
     "row_digest",
 ]
 
@@ -131,7 +140,150 @@ BATCHES = Projection(
     frozenset({"seal"}),
 )
 
-PROJECTIONS: tuple[Projection, ...] = (ITEMS, DIGESTS, DELEGATIONS, BATCHES)
+# --- genealogy: lots and links ------------------------------------------------------------------------------
+
+_GTIN_CODE = "https://id.gs1.org/01/"  # canonical GTIN-based item codes: a unit (/21/), a lot (/10/), a class
+_GTIN_END = len(_GTIN_CODE) + 14
+# Where tc:kde.lot applies in each event type: the goods the event is about. A container (parentID) and the
+# inputs of a transformation are other goods, with lots of their own.
+_LOT_FIELDS = {
+    "ObjectEvent": (("epcList",), ("quantityList",)),
+    "TransactionEvent": (("epcList",), ("quantityList",)),
+    "AggregationEvent": (("childEPCs",), ("childQuantityList",)),
+    "AssociationEvent": (("childEPCs",), ("childQuantityList",)),
+    "TransformationEvent": (("outputEPCList",), ("outputQuantityList",)),
+}
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def lot_key(gtin: str, lot: str) -> str | None:
+    """The canonical key of lot ``lot`` of trade item ``gtin`` (GTIN-8/12/13/14): the canonical GS1 Digital Link of
+    the lot class, ``https://id.gs1.org/01/{gtin14}/10/{lot}`` — what `identifiers.canonical_code` makes of any
+    spelling of it (element string, EPC ``lgtin`` URN, another host). None when the GTIN or lot is not valid GS1
+    (a lot is 1–20 characters of GS1 character set 82): such a lot has no key and no rows."""
+    try:
+        return identifiers.digital_link(gtin, lot=lot)
+    except IdentifierError:
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _kde_gtin(value: str) -> str | None:
+    try:
+        return identifiers.validate_gtin(value)
+    except IdentifierError:
+        return None
+
+
+def _lot_number(key: str) -> str:
+    return unquote(key[_GTIN_END + 4 :])
+
+
+def _lot_rows(event: Event, index: int) -> list[Row]:
+    """Lot membership, both ways, and the lot number: see `LOTS`."""
+    data = event.data
+    kde = data.get("tc:kde")
+    lot = kde.get("lot") if isinstance(kde, Mapping) else None
+    lot = lot if isinstance(lot, str) and lot else None
+    gtin = kde.get("gtin") if lot is not None and isinstance(kde, Mapping) else None
+    gtin = _kde_gtin(gtin) if isinstance(gtin, str) else None
+    applies: set[str] = set()
+    if lot is not None:
+        code_fields, quantity_fields = _LOT_FIELDS.get(str(data.get("type")), ((), ()))
+        applies.update(code for field in code_fields for code in data.get(field, ()))
+        applies.update(q["epcClass"] for field in quantity_fields for q in data.get(field, ()))
+    pairs: dict[tuple[str, str], None] = {}
+    for code in event.item_codes():
+        key = None
+        if code.startswith(_GTIN_CODE):
+            rest = code[_GTIN_END:]
+            if rest.startswith("/10/"):
+                key = code  # a lot class carries its lot wherever it appears
+            elif lot is not None and code in applies and (not rest or rest.startswith("/21/")):
+                key = lot_key(code[len(_GTIN_CODE) : _GTIN_END], lot)
+        elif (
+            lot is not None
+            and gtin is not None
+            and code in applies
+            and code.startswith(identifiers.VET_DRUG_URN_PREFIX)
+        ):
+            key = lot_key(gtin, lot)  # a vet drug trace code carries no GTIN; the event's gtin KDE names it
+        if key is not None:
+            pairs[key, code] = None
+    rows: list[Row] = []
+    for key in dict.fromkeys(key for key, _ in pairs):
+        rows.append((_lot_number(key), "number", key, index))
+    for key, code in pairs:
+        rows.append((key, "member", code, index))
+        if code != key:
+            rows.append((code, "lot", key, index))
+    return rows
+
+
+LOTS = Projection(
+    "lots",
+    (("key", "text"), ("relation", "text"), ("code", "text"), ("idx", "integer")),
+    _lot_rows,
+    "lot index",
+    "lot key → the items an event names as of that lot (relation member); item code → its lot (lot); lot number"
+    " → the lot keys bearing it (number). A lot key is the canonical Digital Link of the lot class",
+)
+
+HUB_PREFIX = "urn:tracechain:transformation:"
+"""Transformation hubs in `LINKS`: ``{HUB_PREFIX}id:{transformationID}`` joins every event sharing that ID (EPCIS
+2.0 §7.4.6: together they are one transformation); ``{HUB_PREFIX}event:{hex}`` is one event without an ID, named by
+the first 16 bytes of SHA-256 over its canonical bytes, so the same event recorded in two ledgers is one hub."""
+
+_LINKED = {"AggregationEvent": "aggregation", "AssociationEvent": "association"}
+
+
+def _pair(parent: str, child: str, relation: str, index: int) -> tuple[Row, Row]:
+    return (parent, "child", child, relation, index), (child, "parent", parent, relation, index)
+
+
+def _link_rows(event: Event, index: int) -> list[Row]:
+    """Genealogy edges, both ways: see `LINKS`."""
+    data = event.data
+    kind = data.get("type")
+    rows: dict[Row, None] = {}
+    if kind in _LINKED:
+        parent = data.get("parentID")
+        if not isinstance(parent, str):
+            return []
+        relation = f"{_LINKED[kind]}_{str(data.get('action', '')).lower()}"
+        children = [*data.get("childEPCs", ()), *(q["epcClass"] for q in data.get("childQuantityList", ()))]
+        if not children and data.get("action") == "DELETE":  # EPCIS: a DELETE naming no children empties the parent
+            return [(parent, "child", "", relation, index)]
+        for child in children:
+            rows.update(dict.fromkeys(_pair(parent, child, relation, index)))
+    elif kind == "TransformationEvent":
+        ident = data.get("transformationID")
+        if isinstance(ident, str):
+            hub = f"{HUB_PREFIX}id:{ident}"
+        else:
+            hub = f"{HUB_PREFIX}event:{hashlib.sha256(event.canonical_bytes()).hexdigest()[:32]}"
+        for field, quantities, is_input in (
+            ("inputEPCList", "inputQuantityList", True),
+            ("outputEPCList", "outputQuantityList", False),
+        ):
+            for code in (*data.get(field, ()), *(q["epcClass"] for q in data.get(quantities, ()))):
+                pair = (
+                    _pair(code, hub, "transformation", index) if is_input else _pair(hub, code, "transformation", index)
+                )
+                rows.update(dict.fromkeys(pair))
+    return list(rows)
+
+
+LINKS = Projection(
+    "links",
+    (("code", "text"), ("toward", "text"), ("other", "text"), ("relation", "text"), ("idx", "integer")),
+    _link_rows,
+    "genealogy index",
+    "item code → its children (toward child: what it contains or what was made from it) and its parents (toward"
+    " parent), by aggregation, association and transformation (through a hub per transformation)",
+)
+
+PROJECTIONS: tuple[Projection, ...] = (ITEMS, DIGESTS, DELEGATIONS, BATCHES, LOTS, LINKS)
 
 
 def row_digest(row: Iterable[Any]) -> int:
