@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Final, Protocol
 
+from tracechain import custody, identifiers, labels, vocabulary
 from tracechain import events as event_model
-from tracechain import identifiers, labels, vocabulary
 from tracechain.checkpoints import Checkpoint
 from tracechain.clones import DEFAULT_POLICY, ItemFacts, ScanPolicy, clone_reasons
 from tracechain.errors import IdentifierError, ProofError, SignatureError, ValidationError
 from tracechain.events import Event
-from tracechain.evidence import CONTAINER, ITEM, LOT, Evidence, collect, genealogy_of
+from tracechain.evidence import CONTAINER, ITEM, LOT, Evidence, Related, collect, genealogy_of
 from tracechain.keys import VerifierKey
 from tracechain.labels import Label
 from tracechain.ledger import Ledger
@@ -80,10 +80,7 @@ old one."""
 
 _PREFIX_RE: Final = re.compile(r"[0-9]{4,12}")
 _VET_ISSUER_RE: Final = re.compile(r"vd:([0-9]{5})")
-_DESTROYING_STEPS: Final = frozenset({"destroying", "decommissioning"})
-_DESTROYED: Final = frozenset({"destroyed", "disposed"})
-_SELLING_STEPS: Final = frozenset({"retail_selling", "dispensing"})
-_SOLD: Final = frozenset({"retail_sold", "dispensed"})
+_GONE: Final = {"destroyed": "destroyed", "decommissioned": "taken out of use (decommissioned)"}
 _INSPECTING_STEPS: Final = frozenset({"inspecting", "sampling"})
 
 
@@ -417,14 +414,15 @@ def _is_recall(event: Event) -> str | None:
     return None
 
 
-def _is_destroyed(event: Event) -> bool:
-    data = event.data
-    deleted = event.type == "ObjectEvent" and data.get("action") == "DELETE"
-    return deleted or data.get("bizStep") in _DESTROYING_STEPS or data.get("disposition") in _DESTROYED
-
-
-def _is_sale(event: Event) -> bool:
-    return event.data.get("bizStep") in _SELLING_STEPS or event.data.get("disposition") in _SOLD
+def _end(r: Related, code: str) -> str | None:
+    """The end of life an event gives the item, by trace's custody rules (`custody.effect`): destroyed,
+    decommissioned, sold, or consumed (used up as an ingredient, which only the item's own events can say)."""
+    state = custody.effect(r.event, code if r.via == ITEM else r.through).state
+    if state == "consumed" and r.via != ITEM:
+        return None
+    if state == "destroyed" or r.event.data.get("disposition") == "disposed":
+        return "destroyed"
+    return state if state in ("decommissioned", "sold", "consumed") else None
 
 
 def _judge(
@@ -444,11 +442,13 @@ def _judge(
             through = "" if r.via == ITEM else f" through {vocabulary.word('via', r.via)} {r.through}"
             result.reason(RECALLED, f"{why} on {_when(r.time, zone)}{through}", r.index)
     held = [r for r in found.related if r.via in (ITEM, CONTAINER, LOT) and r.time <= at + skew]
-    for r in held:
-        if _is_destroyed(r.event):
+    ends = [(r, _end(r, found.code)) for r in held]
+    for r, end in ends:
+        if end in _GONE or end == "consumed":
             through = "" if r.via == ITEM else f" ({vocabulary.word('via', r.via)} {r.through})"
-            result.reason(DESTROYED_OR_SOLD, f"recorded as destroyed on {_when(r.time, zone)}{through}", r.index)
-    sales = [r for r in held if r.via in (ITEM, CONTAINER) and _is_sale(r.event)]
+            what = _GONE.get(end or "", "used up as an ingredient")
+            result.reason(DESTROYED_OR_SOLD, f"recorded as {what} on {_when(r.time, zone)}{through}", r.index)
+    sales = [r for r, end in ends if end == "sold" and r.via in (ITEM, CONTAINER)]
     if sales:
         sale = sales[0]
         who = _kde(sale.event, "enterprise_name") or _kde(sale.event, "enterprise_uscc") or "a shop"
