@@ -18,7 +18,7 @@ import click
 )
 def demo(directory: str) -> None:
     """Run tracechain end to end on a small formula supply chain and say what happened."""
-    from tracechain.demo import run_demo
+    from tracechain._demo import run_demo
 
     for line in run_demo(Path(directory)):
         click.echo(line)

@@ -42,3 +42,13 @@ def test_the_first_release_s_ledger_accepts_appends_and_checkpoints(tmp_path: Pa
     report = tracechain.verify(path, [*_held(), note], workers=1)
     assert report.ok, report.problems
     assert report.size == 353
+
+
+def test_the_first_release_s_ledger_opened_read_only_names_every_signer() -> None:
+    """It has no batch index (a later projection) and a read-only open cannot build one: seals are found instead."""
+    before = (LEGACY / "ledger.db").read_bytes()
+    with Ledger.open(LEGACY / "ledger.db", readonly=True) as led:
+        signers = {led.signer(i)[0] for i in (4, 123, 200, 311)}  # type: ignore[index]
+        assert signers == {"91512081MA62K0260E"}
+        assert led.signer(0) is not None and led.signer(0)[0] == "91350100M000100Y43"  # type: ignore[index]
+    assert (LEGACY / "ledger.db").read_bytes() == before

@@ -179,7 +179,7 @@ def test_the_expected_entry_prefix_is_msgpacks_own_at_every_integer_width(index:
 
 def test_a_full_tile_stores_its_inner_rows_and_damage_to_them_is_found(filled: tuple[str, str]) -> None:
     from tracechain import merkle
-    from tracechain.tiles import FULL_TILE_BYTES
+    from tracechain._tiles import FULL_TILE_BYTES
 
     path, note = filled
     con = sqlite3.connect(path)
@@ -285,7 +285,7 @@ def test_signatures_checked_on_several_cores_give_each_batch_its_own_answer(
     actor_key: SigningKey, workers: int
 ) -> None:
     """From 512 signatures the caller and a pool share the chunks; every answer must land on its own batch."""
-    from tracechain.verification.signatures import verify_signatures
+    from tracechain.verification._signatures import verify_signatures
 
     batches = []
     for i in range(1_300):

@@ -73,7 +73,7 @@ def verify_signatures(run: Run) -> None:
     count, n_cores = plan.signature_items, cores()
     run.log(f"signature verification stage: {count:,} batch signatures, 1 and {n_cores} cores")
     try:
-        from tracechain.verification.signatures import verify_signatures
+        from tracechain.verification._signatures import verify_signatures
     except ImportError as e:
         run.pending("signatures.verify", "signing", "signature verification stage", f"tracechain.verify API: {e}")
         return

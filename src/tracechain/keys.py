@@ -28,6 +28,9 @@ check value existed have none and load unchecked.
 The name line is outside the encryption, so it is not protected: renaming a key in its file changes the key
 ID the key signs under, and verifiers holding the original verifier key then no longer recognise its
 signatures, so such tampering fails closed. A key file is refused if group or others may read or write it.
+
+Longer than most modules: key files, signing keys and C2SP verifier keys all sit on the one cryptography import
+this module owns; splitting them would spread that dependency.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ The entry format (kinds, chaining, what a seal signs, who may sign) is `tracecha
 is `tracechain.storage`. Each call that writes (`append`, `append_many`, `register`, `revoke`) is one batch, one
 signature and one write transaction: it returns only after the commit, and a failure leaves the store as it was.
 The projections (`storage.projections`) are written in the same transaction as the entries they derive from.
+
+Longer than most modules because `Ledger` is the library's main public class: opening, writing, keys and
+delegations, checkpoints, lookups and proofs are its methods; the entry format, storage and verification it
+relies on live elsewhere.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from itertools import count
 from typing import Any, Self
 
 from tracechain import encoding, identifiers, merkle
+from tracechain._tiles import TILE_WIDTH, TileEdge, TileReader
 from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
 from tracechain.entries import (
     ENTRY_VERSION,
@@ -41,12 +46,13 @@ from tracechain.keys import SigningKey, VerifierKey
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
 from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
 from tracechain.storage.projections import event_digest, event_time
-from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
 DEFAULT_TILE_CACHE = 4096
 _DUPLICATES = ("skip", "refuse", "allow")
+_MAX_TIME = (1 << 63) - 1
+_BY_KIND = {kind: [p for p in PROJECTIONS if kind in p.kinds] for p0 in PROJECTIONS for kind in p0.kinds}
 _REMEMBERED_RANGES = 4096
 Location = str | os.PathLike[str]
 
@@ -66,6 +72,7 @@ class Ledger:
         # Roots of committed ranges never change, and every proof at one tree size meets the same ranges along
         # its right edge (the root among them): remembered, a proof hashes nothing beyond its own path.
         self._memo: dict[tuple[int, int], bytes] = {}
+        self._last_seal: tuple[Any, ...] | None = None  # for `signer` on a ledger without the batch index
 
     # --- opening -------------------------------------------------------------------------------------------
 
@@ -244,12 +251,26 @@ class Ledger:
 
     def signer(self, index: int) -> tuple[str, VerifierKey] | None:
         """The actor (USCC) and key that signed the batch holding entry ``index``; None if no seal covers it yet."""
-        row = self._store.lookup_floor(BATCHES, index)
+        if BATCHES in self._store.built_projections():
+            row = self._store.lookup_floor(BATCHES, index)
+        else:  # a ledger written before the batch index, opened read-only: its seal is the next one along
+            row = self._seal_after(index)
         if row is None or row[-1] < index:
             return None
         public = bytes.fromhex(row[2])
         key = next((k for k in self.keys() if k.public == public), None)
         return (row[1], key.verifier) if key is not None else None
+
+    def _seal_after(self, index: int) -> tuple[Any, ...] | None:
+        last = self._last_seal
+        if last is not None and last[0] <= index <= last[-1]:  # listing a batch entry by entry: one scan
+            return last
+        for at, data in self._store.iter_entries(index, chunk=256):
+            entry = Entry.from_bytes(bytes(data), expected_index=at)
+            if entry.kind == "seal":
+                self._last_seal = next(iter(BATCHES.derive(entry.body, at)))
+                return self._last_seal
+        return None
 
     def revoke(self, verifier: str | VerifierKey, key: SigningKey) -> int:
         """Revoke a key (operator-signed); its batches up to and including this one stay valid.
@@ -350,11 +371,12 @@ class Ledger:
             rows.append((seal_index, seal_bytes))
             tiles.extend(edge.append(seal_hash))
             store.insert_entries(rows)
-            numbered = [*((i, kind, body) for i, (kind, body) in enumerate(items, first)), (seal_index, "seal", seal)]
-            for p in PROJECTIONS:  # rows built by comprehensions, after the loop that has to run per entry
-                store.insert_rows(
-                    p, [row for i, kind, body in numbered if kind in p.kinds for row in p.derive(body, i)]
-                )
+            rows_of: dict[Projection, list[Any]] = {p: [] for p in PROJECTIONS}
+            for i, (kind, body) in enumerate([*items, ("seal", seal)], first):
+                for p in _BY_KIND.get(kind, ()):
+                    rows_of[p] += p.derive(body, i)
+            for p, projected in rows_of.items():
+                store.insert_rows(p, projected)
             store.put_tiles(tiles + edge.flush())
             if structural:  # an event batch changes no key
                 for offset, (kind, body) in enumerate(items):
@@ -368,15 +390,20 @@ class Ledger:
         entry indexes of those it records. A digest match counts only when the stored bytes are the same."""
         digests = [(event_time(body), event_digest(body)) if kind == "event" else None for kind, body in items]
         stored: dict[tuple[int, int], list[int]] = {}
-        for time_, digest, index in self._store.lookup_many(DIGESTS, {d[0] for d in digests if d is not None}):
-            stored.setdefault((time_, digest), []).append(index)
+        times = {d[0] for d in digests if d is not None}
+        newest = self._store.lookup_floor(DIGESTS, _MAX_TIME)
+        # Events usually come in time order: a batch wholly newer than every recorded event needs no lookup.
+        if times and newest is not None and min(times) <= newest[0]:
+            for time_, digest, index in self._store.lookup_many(DIGESTS, times):
+                stored.setdefault((time_, digest), []).append(index)
         kept: list[tuple[str, Any]] = []
         existing: list[int] = []
         seen: set[bytes] = set()
         for (kind, body), digest in zip(items, digests, strict=True):
             if digest is not None:
                 data = body.canonical_bytes()
-                at = next((i for i in stored.get(digest, ()) if self._event_bytes(i) == data), None)
+                candidates = stored.get(digest)
+                at = next((i for i in candidates if self._event_bytes(i) == data), None) if candidates else None
                 if at is not None:
                     existing.append(at)
                     continue

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tracechain import merkle
+from tracechain._tiles import TILE_HEIGHT, TILE_WIDTH
 from tracechain.checkpoints import Checkpoint, parse_unverified
 from tracechain.errors import PublishError, TracechainError
 from tracechain.ledger import Ledger
-from tracechain.tiles import TILE_HEIGHT, TILE_WIDTH
 
 __all__ = ["MAX_BUNDLED_ENTRY", "PublishResult", "entry_bundle_path", "publish", "tile_path"]
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from tracechain import Event, SigningKey, encoding, merkle
+from tracechain._tiles import TileEdge
 from tracechain.checkpoints import Checkpoint
 from tracechain.entries import ENTRY_VERSION, ZERO_HASH, batch_message
 from tracechain.storage import PROJECTIONS
-from tracechain.tiles import TileEdge
 
 from .support import ORIGIN, entries_of
 

@@ -86,7 +86,13 @@ def event_digest(event: Event) -> int:
     """The first 8 bytes of SHA-256 over an event's canonical bytes, as a signed 64-bit integer: a compact key
     under which the same canonical event is found again. A match is a candidate only; the stored event's bytes
     are compared before it counts as the same event."""
-    return int.from_bytes(hashlib.sha256(event.canonical_bytes()).digest()[:8], "big", signed=True)
+    return _digest_of(event.canonical_bytes())
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _digest_of(data: bytes) -> int:
+    # Remembered for a batch's worth of events: an append looks an event up by its digest, then stores it.
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "big", signed=True)
 
 
 def event_time(event: Event) -> int:

@@ -17,6 +17,9 @@ Tables::
     keys(public BLOB PRIMARY KEY, name, actor, role, registered INTEGER, revoked INTEGER)
     checkpoints(size INTEGER PRIMARY KEY, note TEXT)  signed checkpoints, newest last
     <projection>(<columns>, PRIMARY KEY (all))        one per projection: items(code, idx), …
+
+Longer than most modules: it is the whole `LedgerStore` protocol for one backend plus the schema check, and
+keeping it in one module keeps SQLite behind exactly one import.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""Verification of whole ledgers as named steps; `run` lists them in order.
+"""Verification of whole ledgers as named steps.
 
-`verify` returns a `VerifyReport`; `check` raises `VerificationError` instead. Each step lives in its own module
-and reports into the shared report: `scan` and `walk` (entries, chain, kinds), `signatures` (seals), `tiles`,
-`history` (checkpoints), `projections` (derived indexes and keys). Nothing here imports the ledger.
+`verify` returns a `VerifyReport`; `check` raises `VerificationError` instead. Each step lives in its own private
+module and reports into the shared report: `_scan` and `_walk` (entries, chain, kinds), `_signatures` (seals),
+`_tiles`, `_history` (checkpoints), `_projections` (derived indexes and keys); `_run` lists them in order. Nothing
+here imports the ledger.
 """
 
 from tracechain.report import VerifyReport
-from tracechain.verification.run import Progress, check, verify
+from tracechain.verification._run import Progress, check, verify
 
 __all__ = ["Progress", "VerifyReport", "check", "verify"]

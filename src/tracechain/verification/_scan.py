@@ -22,7 +22,7 @@ from tracechain.entries import EVENT_KIND, LINK, event_header, event_prefix, spe
 from tracechain.errors import EncodingError, StorageError
 from tracechain.events import Event
 from tracechain.storage import LedgerStore, open_store
-from tracechain.verification.projections import Implied
+from tracechain.verification._projections import Implied
 
 __all__ = ["Span", "check_event", "scan", "scans"]
 

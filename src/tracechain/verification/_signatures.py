@@ -16,7 +16,7 @@ from tracechain import merkle
 from tracechain.entries import Entry, KeyRegistry, batch_message
 from tracechain.keys import verify_ed25519
 from tracechain.report import VerifyReport
-from tracechain.verification.scan import quiet_worker
+from tracechain.verification._scan import quiet_worker
 
 __all__ = ["SealChecker", "verify_signatures"]
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracechain import merkle
+from tracechain._tiles import TileEdge
 from tracechain.entries import ENTRY_VERSION, KEY_KINDS, ZERO_HASH, Entry, KeyRegistry
 from tracechain.errors import EncodingError, SignatureError
 from tracechain.report import VerifyReport
-from tracechain.tiles import TileEdge
-from tracechain.verification.history import CheckpointHistory
-from tracechain.verification.projections import Implied
-from tracechain.verification.scan import Span, check_event
-from tracechain.verification.signatures import SealChecker
-from tracechain.verification.tiles import TileComparer
+from tracechain.verification._history import CheckpointHistory
+from tracechain.verification._projections import Implied
+from tracechain.verification._scan import Span, check_event
+from tracechain.verification._signatures import SealChecker
+from tracechain.verification._tiles import TileComparer
 
 __all__ = ["Walk"]
 

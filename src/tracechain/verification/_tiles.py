@@ -3,9 +3,9 @@ are sound."""
 
 from __future__ import annotations
 
+from tracechain._tiles import FULL_TILE_BYTES, TILE_WIDTH
 from tracechain.report import Report
 from tracechain.storage import LedgerStore
-from tracechain.tiles import FULL_TILE_BYTES, TILE_WIDTH
 
 __all__ = ["TileComparer"]
 

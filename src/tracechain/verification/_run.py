@@ -29,12 +29,12 @@ from tracechain.entries import KeyRegistry
 from tracechain.errors import StorageError, TracechainError
 from tracechain.report import VerifyReport
 from tracechain.storage import LedgerStore, open_store
-from tracechain.verification import projections
-from tracechain.verification.history import CheckpointHistory
-from tracechain.verification.scan import scans
-from tracechain.verification.signatures import SealChecker
-from tracechain.verification.tiles import TileComparer
-from tracechain.verification.walk import Walk
+from tracechain.verification import _projections as projections
+from tracechain.verification._history import CheckpointHistory
+from tracechain.verification._scan import scans
+from tracechain.verification._signatures import SealChecker
+from tracechain.verification._tiles import TileComparer
+from tracechain.verification._walk import Walk
 
 __all__ = ["Progress", "check", "verify"]
 
