@@ -28,7 +28,7 @@ from tracechain.identifiers import gtin_check_digit, uscc_check_char
 _UNITS = 1000
 _PER_CASE = 100
 _ROUNDS = 15
-_GTIN = "0690321599999"
+_GTIN = "690321599999"
 _GTIN14 = "0" + _GTIN + str(gtin_check_digit(_GTIN))
 _BRAND = SigningKey.from_seed("brand.bench.example", bytes(range(1, 33)))
 _RECEIVER = "91441721MA5CTW2J" + "8"
