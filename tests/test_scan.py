@@ -395,3 +395,16 @@ def test_a_verdict_needs_a_label_or_a_code(chain: Chain) -> None:
         judge(chain, None)
     result = judge(chain, None, code=chain.codes()[2].replace("https://id.gs1.org", "http://example.com"))
     assert result.verdict == scan.GENUINE and "no label was scanned" in result.reasons[0].message
+
+
+def test_the_library_example_in_docs_scan_md_runs(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "scan.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(chain.folder)
+    (chain.folder / "formula.db").unlink(missing_ok=True)
+    (chain.folder / "formula.db").symlink_to(chain.ledger)
+    payload = chain.payload(chain.codes()[2])
+    printed: list[tuple[Any, ...]] = []
+    namespace = {"payload": payload, "brand_verifier_key": chain.brand.verifier, "print": lambda *a: printed.append(a)}
+    exec(compile(code, "docs/scan.md", "exec"), namespace)
+    assert printed[0][0] in scan.VERDICTS and len(printed) == 1 + len(namespace["result"].timeline)  # type: ignore[attr-defined]

@@ -9,6 +9,9 @@ bytes, so any tlog-proof reader can check every entry against the checkpoint. Th
 §10; `write_bundle` makes one from a ledger, `parse_bundle` reads one strictly (one spelling: any other is
 refused), `verify_bundle` checks one and returns a `BundleReport` whose `history` a verdict can use.
 
+The module is longer than most because the layout, its one-spelling reader and the checks are one specification
+read together (as `tracechain.labels` is for label payloads); apart, each would restate the others' rules.
+
 What a bundle cannot prove is completeness: that no event about the item was left out. It proves every event in
 it is in the log the checkpoint commits to, was signed by the key its seal names, and that this key was registered
 to that actor by the operator; a full ``tracechain verify`` of the ledger checks the rest (revocations among them).
