@@ -134,18 +134,22 @@ def _show(result: scan.Verdict) -> None:
 
 @click.command("scan")
 @click.argument("image", required=False, type=InputFile())
-@click.option("--text", "payload", help="The text a scanner read from the code, instead of an IMAGE.")
+@click.option(
+    "--text", "payload", metavar="PAYLOAD", help="The text a scanner read from the code, instead of an IMAGE."
+)
 @click.option(
     "--bundle",
     "bundle_path",
     type=InputFile(),
+    metavar="FILE",
     help="Judge from this proof bundle instead of a ledger (checked with the --verifier keys first).",
 )
-@click.option("--ledger", type=InputFile(), help="The ledger that holds the items' events.")
+@click.option("--ledger", type=InputFile(), metavar="LEDGER", help="The ledger that holds the items' events.")
 @click.option(
     "--verifier",
     "verifiers",
     multiple=True,
+    metavar="KEY",
     help="A log (operator) or witness verifier key, or a file holding one: the checkpoint must be signed by it"
     " (needed with --bundle; with --ledger the ledger's own operator keys are used when none is given). Repeatable.",
 )
@@ -162,13 +166,20 @@ def _show(result: scan.Verdict) -> None:
     "--record",
     "scan_log",
     type=click.Path(dir_okay=False),
+    metavar="SCANS",
     help="Record this scan in the scan log SCANS (made if missing) and look for clones among the code's scans.",
 )
-@click.option("--when", help="When the scan was made: ISO 8601 with its offset (default: now).")
-@click.option("--region", help="Where the scan was made: a six-digit GB/T 2260 administrative division code.")
-@click.option("--lat", type=click.FloatRange(-90, 90), help="Latitude of the scan (WGS 84 degrees), with --lon.")
-@click.option("--lon", type=click.FloatRange(-180, 180), help="Longitude of the scan (WGS 84 degrees), with --lat.")
-@click.option("--by", help="Who scanned: a shop's USCC, an inspector, an app's user ID.")
+@click.option("--when", metavar="ISO8601", help="When the scan was made: ISO 8601 with its offset (default: now).")
+@click.option(
+    "--region", metavar="CODE", help="Where the scan was made: a six-digit GB/T 2260 administrative division code."
+)
+@click.option(
+    "--lat", type=click.FloatRange(-90, 90), metavar="LAT", help="Latitude of the scan (WGS 84 degrees), with --lon."
+)
+@click.option(
+    "--lon", type=click.FloatRange(-180, 180), metavar="LON", help="Longitude of the scan (WGS 84 degrees), with --lat."
+)
+@click.option("--by", metavar="WHO", help="Who scanned: a shop's USCC, an inspector, an app's user ID.")
 @click.option("--first-sale", is_flag=True, help="The scan is at the point of sale (a second one is a clone).")
 def scan_command(
     image: str | None,
@@ -271,6 +282,7 @@ def _one(
     "verifiers",
     multiple=True,
     required=True,
+    metavar="KEY",
     help="The log's (operator's) verifier key, or a file holding one; also any witness whose cosignature the"
     " bundle's checkpoint carries. Repeatable.",
 )
