@@ -10,7 +10,7 @@ import click
 
 import tracechain
 
-from . import demo, events, keys, labels, publish, reading, tracing, verifying, witness, writing
+from . import demo, events, keys, labels, publish, reading, scanning, tracing, verifying, witness, writing
 
 __all__ = ["cli"]
 
@@ -26,6 +26,6 @@ def cli() -> None:
     """
 
 
-for module in (keys, writing, reading, verifying, tracing, events, labels, publish, witness, demo):
+for module in (keys, writing, reading, verifying, tracing, events, labels, scanning, publish, witness, demo):
     for command in module.COMMANDS:
         cli.add_command(command)

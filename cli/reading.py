@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from typing import Any
 
 import click
 
-from tracechain import Ledger
+from tracechain import Ledger, bundles
 from tracechain.events import to_json
 
 from .common import InputFile, emit
@@ -25,16 +27,34 @@ def _code(value: str | None) -> str | None:
 @click.option("--code", help="Prove every event naming this item code (any spelling).")
 @click.option("--consistency", "old_size", type=click.IntRange(0), help="Prove consistency from this size.")
 @click.option("--size", type=click.IntRange(0), help="Tree size to prove against (default: the whole ledger).")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(dir_okay=False),
+    help="With --code: write an offline proof bundle of the item to this new file (docs/scan.md).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def prove(
-    ledger: str, index: int | None, code: str | None, old_size: int | None, size: int | None, as_json: bool
+    ledger: str,
+    index: int | None,
+    code: str | None,
+    old_size: int | None,
+    size: int | None,
+    bundle_path: str | None,
+    as_json: bool,
 ) -> int:
     """Print an inclusion proof (--index or --code) or a consistency proof (--consistency OLD).
 
     JSON: {"index", "size", "leaf_hash", "root", "proof"}; with --code {"code", "proofs": [...]};
     with --consistency {"old_size", "size", "old_root", "root", "proof"}. Hashes are lowercase hex.
+    With --code and --bundle, write the item's proof bundle against the latest checkpoint instead: its events,
+    their batch seals and key entries, and every inclusion proof, checkable with `tracechain verify-bundle`.
     Exits 1 when --code matches no event.
     """
+    if bundle_path is not None:
+        if code is None or index is not None or old_size is not None or size is not None:
+            raise click.UsageError("--bundle goes with --code alone (the bundle is proved at the latest checkpoint)")
+        return _write_bundle(ledger, _code(code) or "", bundle_path, as_json)
     chosen = [
         name for name, value in (("--index", index), ("--code", code), ("--consistency", old_size)) if value is not None
     ]
@@ -68,6 +88,38 @@ def prove(
         for k, v in proof.items():
             click.echo(f"{k}: {' '.join(v) if isinstance(v, list) else v}")
         click.echo("")
+    return 0
+
+
+def _write_bundle(ledger: str, code: str, path: str, as_json: bool) -> int:
+    exists = f"{path}: already exists; a bundle is written to a new file"
+    if os.path.lexists(path):
+        raise click.BadParameter(exists, param_hint="--bundle")
+    with Ledger.open(ledger, readonly=True) as led:
+        bundle = bundles.write_bundle(led, code)
+    data = bundle.to_bytes()
+    folder = os.path.dirname(os.path.abspath(path))
+    staging = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.new")
+    try:
+        with open(staging, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(staging, path)  # never replaces a file that appeared meanwhile
+    except FileExistsError as e:
+        raise click.BadParameter(
+            f"{path}: already exists; a bundle is written to a new file", param_hint="--bundle"
+        ) from e
+    except OSError as e:
+        raise click.BadParameter(f"{path}: cannot be written ({e.strerror})", param_hint="--bundle") from e
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staging)
+    summary = {"code": bundle.code, "bundle": path, "entries": len(bundle.entries), "bytes": len(data)}
+    if as_json:
+        emit(summary)
+    else:
+        click.echo(f"wrote {path}: {len(bundle.entries)} entries for {bundle.code} ({len(data):,} bytes)")
     return 0
 
 

@@ -22,7 +22,8 @@ MODULES = sorted(
 OWNERS = {
     "msgpack": {"src/tracechain/encoding.py"},
     "cryptography": {"src/tracechain/keys.py"},
-    "sqlite3": {"src/tracechain/storage/sqlite.py"},
+    # The scan log is a second, separate SQLite file (storage/scanlog.py); both live in the storage layer.
+    "sqlite3": {"src/tracechain/storage/sqlite.py", "src/tracechain/storage/scanlog.py"},
     "sqlite_utils": {"src/tracechain/storage/sqlite.py"},
     "biip": {"src/tracechain/identifiers.py"},
     "fastjsonschema": {"src/tracechain/profiles.py"},

@@ -16,7 +16,9 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     │   ├── QuorumError           a checkpoint without the k-of-n witness cosignatures a policy requires
     │   └── LabelSignatureError   a label whose issuer signature is missing, by an unknown key, or does not verify
     ├── VerificationError         a ledger that fails verification (carries the report)
-    │   └── ProofError            an inclusion or consistency proof that does not verify
+    │   ├── ProofError            an inclusion or consistency proof that does not verify
+    │   └── BundleError           a proof bundle that cannot be read: not one, damaged, cut short, or not in its
+    │                             one spelling; or one that cannot be written for an item
     ├── PublishError              a published log folder that cannot be written, or disagrees with the ledger
     ├── WitnessError              a witness's refusal, state file or configuration (carries an HTTP status)
     └── AppendInterruptedError    an append of a stream stopped part way (carries what landed)
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AppendInterruptedError",
+    "BundleError",
     "CheckpointError",
     "EncodingError",
     "IdentifierError",
@@ -133,6 +136,11 @@ class VerificationError(TracechainError):
 
 class ProofError(VerificationError):
     """An inclusion or consistency proof that does not verify; the message gives expected and computed values."""
+
+
+class BundleError(VerificationError):
+    """A proof bundle that cannot be read (not a bundle, damaged, cut short, or not in its one spelling), or that
+    cannot be made for an item (no event names it)."""
 
 
 class AppendInterruptedError(TracechainError):

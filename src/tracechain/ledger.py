@@ -150,6 +150,11 @@ class Ledger:
     def size(self) -> int:
         return self._store.size()
 
+    @property
+    def store(self) -> LedgerStore:
+        """The store beneath, for capabilities that query its projections (scan verdicts, trace)."""
+        return self._store
+
     def root(self, size: int | None = None) -> bytes:
         """The Merkle root of the first ``size`` entries (default: all), from the tiles in O(log n) reads."""
         with self._store.read():
@@ -532,6 +537,27 @@ class Ledger:
         except LookupError as e:
             raise StorageError(f"{self.path}: the tree's tiles are incomplete ({e})") from e
         return InclusionProof(index, n, self._leaf(index), self._root(n), tuple(path))
+
+    def prove_in_batch(self, indexes: Iterable[int]) -> dict[int, tuple[int, InclusionProof]]:
+        """For each entry of ``indexes``: the index of the seal closing its batch, and the RFC 9162 proof that the
+        entry's leaf is in the tree of the batch's leaves, whose root the seal signs (index and size within the
+        batch). What an offline verifier needs to check a batch signature over one entry without the others."""
+        out: dict[int, tuple[int, InclusionProof]] = {}
+        batches: dict[int, tuple[list[bytes], bytes]] = {}
+        with self._store.read():
+            for index in sorted(set(indexes)):
+                row = self._store.lookup_floor(BATCHES, index)
+                if row is None or row[-1] <= index:
+                    raise ProofError(f"entry {index} is not in a sealed batch of {self.path}")
+                first, seal = int(row[0]), int(row[-1])
+                if first not in batches:
+                    leaves = [self._leaf(i) for i in range(first, seal)]
+                    batches[first] = (leaves, merkle.root(leaves))
+                leaves, batch_root = batches[first]
+                at = index - first
+                path = tuple(merkle.inclusion_proof(leaves, at))
+                out[index] = (seal, InclusionProof(at, len(leaves), leaves[at], batch_root, path))
+        return out
 
     def prove_consistency(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """The proof that the tree of ``old_size`` entries is a prefix of the tree of ``new_size`` (default: all)."""

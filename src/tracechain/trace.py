@@ -167,19 +167,19 @@ class Genealogy:
         if not self.locations:
             raise ValidationError("a trace needs at least one ledger")
         self.stores: list[LedgerStore] = []
+        self._owned = True
         try:
             for location in self.locations:
                 store = open_store(location, readonly=True)
                 self.stores.append(store)
-                missing = [p.name for p in (ITEMS, LOTS, LINKS) if p not in store.built_projections()]
-                if missing:
-                    raise StorageError(
-                        f"{location}: the ledger was written before its {' and '.join(missing)} index existed; open"
-                        f" it for writing once (tracechain reindex {location}) to build it"
-                    )
+                _check_built(store, location)
         except BaseException:
             self.close()
             raise
+        self._forget()
+
+    def _forget(self) -> None:
+        """Start with nothing read: what a genealogy remembers between traces."""
         self._events: dict[tuple[int, int], TracedEvent] = {}
         self._histories: dict[str, list[TracedEvent]] = {}
         self._containment: dict[str, list[tuple[str, int, int]]] = {}
@@ -189,9 +189,23 @@ class Genealogy:
             int, Effect
         ] = {}  # by id() of an event this genealogy holds: effects of non-transformations
 
+    @classmethod
+    def of_stores(cls, stores: Sequence[LedgerStore], locations: Sequence[str]) -> Self:
+        """A genealogy over stores that are already open and stay the caller's (`close` leaves them open): an
+        open ledger's own store, or the in-memory store of a proof bundle's events (`tracechain.evidence`)."""
+        if not stores or len(stores) != len(locations):
+            raise ValidationError("a genealogy needs at least one store, and one location name per store")
+        for store, location in zip(stores, locations, strict=True):
+            _check_built(store, location)
+        genealogy = cls.__new__(cls)
+        genealogy.locations, genealogy.stores, genealogy._owned = list(locations), list(stores), False
+        genealogy._forget()
+        return genealogy
+
     def close(self) -> None:
-        for store in self.stores:
-            store.close()
+        if self._owned:
+            for store in self.stores:
+                store.close()
         self.stores = []
 
     def __enter__(self) -> Self:
@@ -425,6 +439,15 @@ class Genealogy:
                 if is_instance(item) and (state := self.custody(item)) is not None:
                     result.custody[item] = state
         return result
+
+
+def _check_built(store: LedgerStore, location: str) -> None:
+    missing = [p.name for p in (ITEMS, LOTS, LINKS) if p not in store.built_projections()]
+    if missing:
+        raise StorageError(
+            f"{location}: the ledger was written before its {' and '.join(missing)} index existed; open"
+            f" it for writing once (tracechain reindex {location}) to build it"
+        )
 
 
 def trace(
