@@ -4,6 +4,7 @@
 ``add-checkpoint`` (HTTP through :class:`tracechain.http_client.HttpClient`); on a 409 it learns the witness's size
 and retries once with a proof from that size; it keeps only cosignature lines that verify under the witness key it
 was given (C2SP: cosignatures from other keys are ignored), and returns the checkpoint with those lines appended.
+:func:`witness_checkpoint` is the whole job for a ledger: sign a checkpoint, have it cosigned, store it cosigned.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from tracechain.checkpoints import parse_unverified
 from tracechain.errors import FetchError, SignatureError, WitnessError
 from tracechain.http_client import HttpAnswer, HttpClient
+from tracechain.keys import SigningKey
+from tracechain.ledger import Ledger
 from tracechain.notes import parse_note
 from tracechain.witness import CosignerKey, WitnessEndpoint, verified_cosigners
 
-__all__ = ["CosignOutcome", "CosignResult", "WitnessEndpoint", "collect_cosignatures"]
+__all__ = ["CosignOutcome", "CosignResult", "WitnessEndpoint", "collect_cosignatures", "witness_checkpoint"]
 
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 _ANSWER_LIMIT = 64 * 1024  # a witness answers with a few signature lines, a size, or a one-line reason
@@ -146,3 +149,39 @@ def collect_cosignatures(
     cosigned = note + "".join(o.lines for o in outcomes)
     parse_note(cosigned)  # every line was checked; this bounds the count and size once more
     return CosignResult(cosigned, tuple(outcomes))
+
+
+def witness_checkpoint(
+    ledger: Ledger,
+    key: SigningKey,
+    witnesses: Sequence[WitnessEndpoint] | None = None,
+    *,
+    timeout: float = 10.0,
+    client: HttpClient | None = None,
+) -> CosignResult:
+    """Sign a checkpoint of the whole ledger, have ``witnesses`` cosign it, and store it with their cosignatures.
+
+    ``witnesses`` defaults to the ledger's own list (`Ledger.witnesses`). Witnesses whose verified cosignature the
+    stored checkpoint already carries (an earlier run at the same size) are not asked again. Returns the checkpoint
+    as stored and each witness's outcome; a witness that refused or could not be reached leaves the checkpoint
+    stored without its cosignature, and running this again retries it.
+    """
+    chosen = ledger.witnesses() if witnesses is None else list(witnesses)
+    note = ledger.checkpoint(key)
+    if not chosen:
+        return CosignResult(note, ())
+    size = parse_unverified(note).size
+    present = verified_cosigners(note, [w.key for w in chosen])
+    ask = [w for w in chosen if w.key not in present]
+    result = collect_cosignatures(
+        note, ask, lambda old: ledger.prove_consistency(old, size).path, timeout=timeout, client=client
+    )
+    stored = ledger.add_cosignatures(result.note, [w.key for w in chosen]) if result.cosigners else note
+    already = tuple(CosignOutcome(w, lines=_line_of(note, w.key), size=size) for w in chosen if w.key in present)
+    order = {w: i for i, w in enumerate(chosen)}
+    outcomes = sorted(already + result.outcomes, key=lambda o: order[o.witness])
+    return CosignResult(stored, tuple(outcomes))
+
+
+def _line_of(note: str, key: CosignerKey) -> str:
+    return "".join(s.to_line() for s in parse_note(note)[1] if (s.name, s.key_id) == (key.name, key.key_id))
