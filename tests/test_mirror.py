@@ -217,3 +217,32 @@ def test_the_mirror_command_copies_and_refuses_a_fork_with_exit_1(
     assert main(["mirror", str(tmp_path / "forked"), str(target)]) == 1
     err = capsys.readouterr().err
     assert "forked" in err and err.count(f"{ORIGIN}\n") == 2  # both signed checkpoints, in full
+
+
+def test_a_mirror_run_stopped_part_way_leaves_the_mirror_as_it_was(
+    source: Path, tmp_path: Path, operator_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracechain.mirror as mirroring
+
+    target = tmp_path / "mirror.db"
+    first = mirror(tmp_path / "pub", target)
+    with Ledger.open(str(source)) as ledger:
+        actor = SigningKey.generate("plant6.example.cn")
+        ledger.register(actor.verifier, ACTOR_USCC, operator_key)
+    _grow_and_publish(source, tmp_path / "pub", operator_key, actor, 5_000, 100_000)
+    before = _rows(target, "entries"), _rows(target, "tiles"), _rows(target, "checkpoints")
+    original, taken = mirroring._take_in, []
+
+    def dies_part_way(*args: object) -> None:
+        taken.append(1)
+        if len(taken) > 4_500:  # past the first rounds of inserts (4,096 entries each)
+            raise KeyboardInterrupt
+        original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mirroring, "_take_in", dies_part_way)
+    with pytest.raises(KeyboardInterrupt):
+        mirror(tmp_path / "pub", target)
+    assert (_rows(target, "entries"), _rows(target, "tiles"), _rows(target, "checkpoints")) == before
+    monkeypatch.setattr(mirroring, "_take_in", original)
+    again = mirror(tmp_path / "pub", target)
+    assert again.previous_size == first.size and _rows(target, "entries") == _rows(source, "entries")

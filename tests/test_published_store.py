@@ -13,7 +13,7 @@ import pytest
 from tracechain.cli import main
 
 from tests.published import grow, new_ledger, serve
-from tracechain import SigningKey, verify
+from tracechain import Ledger, SigningKey, verify
 from tracechain.errors import LedgerFormatError, StorageError
 from tracechain.publish import publish
 from tracechain.storage import ITEMS, open_store
@@ -107,6 +107,11 @@ def test_a_published_log_is_read_only_and_has_no_projections(published: Path) ->
             store.lookup(ITEMS, "x")
     finally:
         store.close()
+
+
+def test_a_published_log_is_not_opened_as_a_ledger(published: Path) -> None:
+    with pytest.raises(StorageError, match=r"not a ledger.*tracechain mirror"):
+        Ledger.open(published / "pub", readonly=True)
 
 
 def test_a_folder_that_is_not_a_published_log_is_refused_by_name(tmp_path: Path) -> None:

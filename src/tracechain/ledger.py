@@ -120,6 +120,12 @@ class Ledger:
             raise ValidationError(f"tile_cache must be at least 1 tile, found {tile_cache}")
         store = open_store(location, readonly=readonly, mmap=True)
         try:
+            if not store.keeps_derived:
+                # A published log has no keys table or projections: key and item look-ups would answer "none".
+                raise StorageError(
+                    f"{store.location}: a published log is not a ledger; verify it as it is (tracechain verify), or"
+                    " mirror it into a ledger file (tracechain mirror) to read and prove from it"
+                )
             ledger = cls(store, tile_cache=tile_cache)
             missing = [p for p in PROJECTIONS if p not in store.built_projections()]
             if missing and not readonly:
