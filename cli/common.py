@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from tracechain import SigningKey, identifiers
-from tracechain.errors import IdentifierError
+from tracechain.errors import IdentifierError, WitnessError
+from tracechain.witness import WitnessEndpoint, parse_witness
 
 PASSWORD_ENV = "TRACECHAIN_PASSWORD"
 
@@ -71,3 +72,35 @@ class InputFile(click.ParamType[str, Any]):
         if not info.st_mode & stat.S_IRUSR or not os.access(path, os.R_OK):
             self.fail(f"{path}: is not readable (mode {stat.S_IMODE(info.st_mode):04o})", param, ctx)
         return path
+
+
+class LedgerLocation(InputFile):
+    """A ledger file, or a published log: a folder holding a ``checkpoint`` (what `tracechain publish` writes) or an
+    http(s) URL. A file is checked as `InputFile` checks it; a URL is taken as it is (what it serves is checked when
+    it is read)."""
+
+    name = "ledger or published log"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(os.fspath(value))
+        if text[:8].lower().startswith(("http://", "https://")):
+            return text
+        if os.path.isdir(text):
+            checkpoint = os.path.join(text, "checkpoint")
+            if not os.path.isfile(checkpoint):
+                self.fail(
+                    f"{text}: is a folder without a checkpoint: neither a ledger file nor a published log", param, ctx
+                )
+            return text
+        return super().convert(value, param, ctx)
+
+
+def witnesses(values: tuple[str, ...], option: str) -> list[WitnessEndpoint]:
+    """Witnesses given as '<cosigner key> <URL>' options: a malformed one, or one named twice, is a usage error."""
+    try:
+        chosen = [parse_witness(v) for v in values]
+    except WitnessError as e:
+        raise click.BadParameter(str(e), param_hint=option) from e
+    if len({(w.key.name, w.key.key_id) for w in chosen}) != len(chosen):
+        raise click.BadParameter("the same witness key is given twice", param_hint=option)
+    return chosen

@@ -1,14 +1,18 @@
-"""`tracechain publish`: write a ledger as a C2SP tlog-tiles folder for a static web server."""
+"""`tracechain publish` writes a ledger as a C2SP tlog-tiles folder for a static web server; `tracechain mirror`
+copies a published log into a local ledger and keeps it up to date."""
 
 from __future__ import annotations
 
 import json
+import os
+from typing import Any
 
 import click
 
+from tracechain.mirror import mirror as mirror_log
 from tracechain.publish import publish as publish_ledger
 
-from .common import InputFile
+from .common import InputFile, LedgerLocation
 
 
 @click.command()
@@ -28,4 +32,37 @@ def publish(ledger: str, directory: str, as_json: bool) -> None:
     )
 
 
-COMMANDS = [publish]
+class _MirrorTarget(click.ParamType[str, Any]):
+    """The mirror's ledger file: made if missing; if it exists, a regular, readable file (a folder, pipe or device
+    is a usage error naming it, never opened)."""
+
+    name = "ledger"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        path = str(value)
+        if not os.path.lexists(path):
+            return path
+        return InputFile().convert(path, param, ctx)
+
+
+@click.command()
+@click.argument("source", type=LedgerLocation())
+@click.argument("ledger", type=_MirrorTarget())
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def mirror(source: str, ledger: str, as_json: bool) -> None:
+    """Copy the published log SOURCE (a folder or http(s) URL) into the ledger file LEDGER, made if missing; run
+    again to append what is new.
+
+    The copy holds the source's entries byte for byte and is a ledger like any other. A source that contradicts
+    what LEDGER already holds — fewer entries, or another past — is refused with both checkpoints as evidence
+    (exit 1), and LEDGER is left as it was.
+    """
+    result = mirror_log(source, ledger)
+    if as_json:
+        fields = ("size", "previous_size", "appended")
+        click.echo(json.dumps({name: getattr(result, name) for name in fields}))
+        return
+    click.echo(f"mirrored {source} into {ledger}: {result.appended} entries appended, size {result.size}")
+
+
+COMMANDS = [publish, mirror]

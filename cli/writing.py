@@ -1,4 +1,5 @@
-"""Commands that write to a ledger: create it, append events, sign checkpoints, rebuild projections."""
+"""Commands that write to a ledger: create it, append events, sign checkpoints (cosigned by its witnesses), keep its
+witness list, rebuild projections."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from tracechain import Ledger
 from tracechain.errors import AppendInterruptedError
 from tracechain.ingest import append_stream
 from tracechain.storage import PROJECTIONS
+from tracechain.witness_client import witness_checkpoint
 
-from .common import InputFile, load_key, uscc
+from .common import InputFile, emit, load_key, uscc, witnesses
 from .events import read_events, utf8_lines
 
 APPEND_BATCH = 10_000
@@ -71,10 +73,79 @@ def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_dupl
 @click.command()
 @click.argument("ledger", type=InputFile())
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Operator key file.")
-def checkpoint(ledger: str, key_path: str) -> None:
-    """Sign a checkpoint of the whole ledger, store it in the ledger, and print it."""
+@click.option(
+    "--witness",
+    "witness_specs",
+    multiple=True,
+    metavar="'KEY URL'",
+    help="A witness to cosign the checkpoint: its cosigner key and URL in one argument. Repeatable; replaces the"
+    " ledger's own list (tracechain witnesses) for this checkpoint.",
+)
+def checkpoint(ledger: str, key_path: str, witness_specs: tuple[str, ...]) -> int:
+    """Sign a checkpoint of the whole ledger, have its witnesses cosign it, store it in the ledger, and print it.
+
+    The witnesses are those given with --witness, else the ledger's list. Each is sent the checkpoint with a
+    consistency proof from the last one it cosigned (C2SP tlog-witness); the checkpoint is stored with every
+    cosignature that verifies. Exits 1 if a witness did not cosign (saying why); the checkpoint is stored all the
+    same, and running the command again asks only the witnesses that have not cosigned it.
+    """
+    chosen = witnesses(witness_specs, "--witness") if witness_specs else None
     with Ledger.open(ledger) as led:
-        click.echo(led.checkpoint(load_key(key_path)), nl=False)
+        result = witness_checkpoint(led, load_key(key_path), chosen)
+    click.echo(result.note, nl=False)
+    for outcome in result.outcomes:
+        name = outcome.witness.key.name
+        if outcome.error:
+            click.echo(f"witness {name} ({outcome.witness.url}) did not cosign: {outcome.error}", err=True)
+        else:
+            click.echo(f"witness {name} cosigned", err=True)
+    return 1 if any(o.error for o in result.outcomes) else 0
+
+
+@click.command("witnesses")
+@click.argument("ledger", type=InputFile())
+@click.option(
+    "--add",
+    "added",
+    multiple=True,
+    metavar="'KEY URL'",
+    help="Add a witness: its cosigner key (tracechain witness vkey prints it) and its URL, in one argument."
+    " Repeatable.",
+)
+@click.option(
+    "--remove",
+    "removed",
+    multiple=True,
+    metavar="NAME",
+    help="Remove the witness with this key name (or whole cosigner key). Repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print the list as JSON: [{"key", "url"}].')
+def witnesses_command(ledger: str, added: tuple[str, ...], removed: tuple[str, ...], as_json: bool) -> None:
+    """Show, or change with --add and --remove, the witnesses LEDGER's checkpoints are submitted to.
+
+    The list is a setting of the ledger file, not a signed entry; tracechain checkpoint uses it.
+    """
+    new = witnesses(added, "--add")
+    with Ledger.open(ledger) as led:
+        current = led.witnesses()
+        if added or removed:
+            unknown = [r for r in removed if not any(r in (w.key.name, str(w.key)) for w in current)]
+            if unknown:
+                raise click.BadParameter(f"no witness named {unknown[0]!r} in the list", param_hint="--remove")
+            kept = [w for w in current if w.key.name not in removed and str(w.key) not in removed]
+            taken = {w.key for w in kept}
+            clash = next((w for w in new if w.key in taken), None)
+            if clash is not None:
+                raise click.BadParameter(f"witness {clash.key.name} is already in the list", param_hint="--add")
+            current = kept + new
+            led.set_witnesses(current)
+    if as_json:
+        emit([{"key": str(w.key), "url": w.url} for w in current])
+        return
+    for w in current:
+        click.echo(str(w))
+    if not current:
+        click.echo("no witnesses: checkpoints are signed by the operator alone", err=True)
 
 
 @click.command()
@@ -98,4 +169,4 @@ def reindex(ledger: str, names: tuple[str, ...]) -> None:
         click.echo(f"rebuilt {name}: {count} rows")
 
 
-COMMANDS = [init, append, checkpoint, reindex]
+COMMANDS = [init, append, checkpoint, witnesses_command, reindex]

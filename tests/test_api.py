@@ -31,7 +31,7 @@ OWNERS = {
     "click": {str(p.relative_to(ROOT)) for p in (ROOT / "cli").glob("*.py")},  # the CLI, and only the CLI
     "starlette": {"src/tracechain/witness_http.py"},
     "uvicorn": {"src/tracechain/witness_server.py"},
-    "httpx": {"src/tracechain/witness_client.py"},
+    "httpx": {"src/tracechain/http_client.py"},
     "zxingcpp": {"src/tracechain/qr.py"},
     "PIL": {"src/tracechain/qr.py"},
     "qrcode": {"src/tracechain/qr.py"},

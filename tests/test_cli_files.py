@@ -65,6 +65,8 @@ CASES = [
     ("log", "LEDGER", "log {x}"),
     ("validate", "EVENTS", "validate {x}"),
     ("publish", "LEDGER", "publish {x} {ledger}.published"),
+    ("mirror", "SOURCE", "mirror {x} {ledger}.mirror"),
+    ("witnesses", "LEDGER", "witnesses {x}"),
     ("witness-vkey", "--key", "witness vkey --key {x}"),
     ("witness-serve", "--key", "witness serve --key {x} --logs {logs} --listen 127.0.0.1:1"),
     ("witness-serve", "--logs", "witness serve --key {op} --logs {x} --listen 127.0.0.1:1"),
@@ -166,3 +168,38 @@ def test_a_bad_file_argument_is_a_usage_error_naming_it(
     assert sorted(p.name for p in tmp_path.iterdir()) == left  # nothing made beside it (-wal, -shm)
     if argument != "LEDGER":
         assert _state(ledger) == ledger_before
+
+
+# Arguments naming a file the command makes when it is missing: every other kind of bad file is a usage error.
+CREATED = [("mirror", "LEDGER", "mirror {published} {x}")]
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "missing"])
+@pytest.mark.parametrize(("command", "argument", "line"), CREATED, ids=[f"{c}-{a}" for c, a, _ in CREATED])
+def test_a_bad_file_to_be_made_is_a_usage_error_naming_it(
+    good: dict[str, object],
+    tmp_path: Path,
+    kind: str,
+    command: str,
+    argument: str,
+    line: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    no_hang: None,
+) -> None:
+    from tracechain.publish import publish
+
+    published = Path(str(good["ledger"])).with_name("published")
+    if not (published / "checkpoint").exists():
+        publish(Path(str(good["ledger"])), published)
+    monkeypatch.setenv("TRACECHAIN_PASSWORD", PASSWORD)
+    bad = _bad(tmp_path, kind)
+    before = _state(bad)
+    code = main([part.format(x=bad, published=published, **good) for part in line.split()])
+    out, err = capsys.readouterr()
+    assert code == 2, (out, err)
+    assert str(bad) in err, err
+    assert "Traceback" not in err + out
+    assert len(err.splitlines()) <= 4, err
+    assert _state(bad) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [bad.name]

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import ORIGIN
 from tests.golang import build_go_program
 from tests.published import grow, new_ledger, read_folder, serve
-from tracechain import Ledger, SigningKey
+from tracechain import Ledger, SigningKey, verify
 from tracechain.errors import PublishError
 from tracechain.publish import MAX_BUNDLED_ENTRY, _entry_bundle, _Writer, entry_bundle_path, publish, tile_path
 
@@ -235,6 +235,11 @@ def _failing_after(
     return failing
 
 
+def ledger_root(path: Path, size: int) -> bytes:
+    with Ledger.open(str(path), readonly=True) as ledger:
+        return ledger.root(size)
+
+
 def _interrupted_publishes(
     tmp_path: Path, operator_key: SigningKey, actor_key: SigningKey, rounds: int
 ) -> dict[bool, int]:
@@ -262,6 +267,10 @@ def _interrupted_publishes(
         with Ledger.open(str(path)) as ledger:
             newest = ledger.open_checkpoint(ledger.checkpoints()[-1]).size
         assert size == (sizes[-1] if stopped else newest)
+        # tracechain's own reader agrees: the folder verifies in full, at the old size or the new one.
+        report = verify(out)
+        assert report.ok, report.problems
+        assert report.size == size and report.root == ledger_root(path, size)
         outcomes[stopped] += 1
         sizes.append(size)
         # The next publish, not stopped, completes the interrupted one.

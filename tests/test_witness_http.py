@@ -36,14 +36,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_witness(tmp_path: Path, key: SigningKey) -> Iterator[str]:
-    """`tracechain witness serve` for LOG in a child process on a free loopback port; yields its URL."""
+def running_witness(tmp_path: Path, key: SigningKey, log: SigningKey = LOG) -> Iterator[str]:
+    """`tracechain witness serve` for ``log`` in a child process on a free loopback port; yields its URL."""
     folder = tmp_path / key.name.replace("/", "_")
     folder.mkdir()
     key_file = folder / "witness.key"
     _save(key, key_file)
     logs = folder / "logs.txt"
-    logs.write_text(f"# the logs this witness cosigns\n{LOG.name} {LOG.verifier}\n")
+    logs.write_text(f"# the logs this witness cosigns\n{log.name} {log.verifier}\n")
     port = _free_port()
     env = dict(os.environ, TRACECHAIN_PASSWORD=PASSWORD)
     args = ["witness", "serve", "--key", str(key_file), "--logs", str(logs), "--listen", f"127.0.0.1:{port}"]

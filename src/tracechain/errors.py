@@ -8,8 +8,11 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     │   ├── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
     │   └── LabelError            a QR label payload or image that cannot be read: too long, not UTF-8, control
     │                             or bidi characters, unknown or non-canonical parts, an unreadable image file
-    ├── StorageError              the SQLite file: missing, locked, not a ledger, damaged, used after fork()
-    │   └── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
+    ├── StorageError              where a ledger is kept: a SQLite file missing, locked, not a ledger, damaged, used
+    │   │                         after fork(); a published log's file missing or malformed
+    │   ├── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
+    │   └── FetchError            a server (a published log, a witness) that cannot be reached over HTTP, or
+    │                             answers with an error or with more bytes than the file can hold
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
     │   ├── CheckpointError       a checkpoint whose text is malformed or of another log
@@ -17,8 +20,10 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     │   └── LabelSignatureError   a label whose issuer signature is missing, by an unknown key, or does not verify
     ├── VerificationError         a ledger that fails verification (carries the report)
     │   ├── ProofError            an inclusion or consistency proof that does not verify
-    │   └── BundleError           a proof bundle that cannot be read: not one, damaged, cut short, or not in its
-    │                             one spelling; or one that cannot be written for an item
+    │   ├── BundleError           a proof bundle that cannot be read: not one, damaged, cut short, or not in its
+    │   │                         one spelling; or one that cannot be written for an item
+    │   └── InconsistentLogError  a log whose checkpoint contradicts one already held: a fork or a rollback
+    │                             (carries both signed checkpoints as evidence)
     ├── PublishError              a published log folder that cannot be written, or disagrees with the ledger
     ├── WitnessError              a witness's refusal, state file or configuration (carries an HTTP status)
     └── AppendInterruptedError    an append of a stream stopped part way (carries what landed)
@@ -36,7 +41,9 @@ __all__ = [
     "BundleError",
     "CheckpointError",
     "EncodingError",
+    "FetchError",
     "IdentifierError",
+    "InconsistentLogError",
     "KeyFileError",
     "LabelError",
     "LabelSignatureError",
@@ -92,11 +99,17 @@ class LabelError(ValidationError):
 
 
 class StorageError(TracechainError):
-    """The ledger file cannot be used: missing, locked, damaged, or a connection used after fork()."""
+    """The ledger's store cannot be used: a file missing, locked, damaged, or a connection used after fork(); a
+    published log's file missing or malformed."""
 
 
 class LedgerFormatError(StorageError):
     """A file that is not a tracechain ledger, or one of a format version this code does not know."""
+
+
+class FetchError(StorageError):
+    """A server that cannot be reached over HTTP, that answers with an error status, or that sends more bytes than
+    the file asked for can hold; the message names the URL."""
 
 
 class KeyFileError(TracechainError):
@@ -141,6 +154,20 @@ class ProofError(VerificationError):
 class BundleError(VerificationError):
     """A proof bundle that cannot be read (not a bundle, damaged, cut short, or not in its one spelling), or that
     cannot be made for an item (no event names it)."""
+
+
+class InconsistentLogError(VerificationError):
+    """A log whose checkpoint contradicts one already held — two roots at one size, a past that differs, or fewer
+    entries than before. ``evidence`` holds both signed checkpoints: the log's operator signed two histories."""
+
+    def __init__(self, message: str, evidence: Sequence[str]) -> None:
+        super().__init__(message)
+        self.evidence = tuple(evidence)
+
+    def diagnostics(self) -> str:
+        # Each note verbatim (it ends in a newline), so it can be cut out and checked with any C2SP tool.
+        notes = "".join(f"\n--- signed checkpoint {i} ---\n{note}" for i, note in enumerate(self.evidence, 1))
+        return f"{self}{notes}".removesuffix("\n")
 
 
 class AppendInterruptedError(TracechainError):

@@ -40,12 +40,15 @@ from tracechain.errors import (
     StorageError,
     ValidationError,
     VerificationError,
+    WitnessError,
 )
 from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
+from tracechain.notes import parse_note
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
 from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
 from tracechain.storage.projections import event_digest, event_time
+from tracechain.witness import CosignerKey, WitnessEndpoint, parse_witness, verified_cosigners
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
@@ -54,6 +57,7 @@ _DUPLICATES = ("skip", "refuse", "allow")
 _MAX_TIME = (1 << 63) - 1
 _BY_KIND = {kind: [p for p in PROJECTIONS if kind in p.kinds] for p0 in PROJECTIONS for kind in p0.kinds}
 _REMEMBERED_RANGES = 4096
+_WITNESSES = "witnesses"  # meta: the witnesses checkpoints are submitted to, one '<cosigner key> <URL>' per line
 Location = str | os.PathLike[str]
 
 
@@ -123,6 +127,12 @@ class Ledger:
             raise ValidationError(f"tile_cache must be at least 1 tile, found {tile_cache}")
         store = open_store(location, readonly=readonly, mmap=True)
         try:
+            if not store.keeps_derived:
+                # A published log has no keys table or projections: key and item look-ups would answer "none".
+                raise StorageError(
+                    f"{store.location}: a published log is not a ledger; verify it as it is (tracechain verify), or"
+                    " mirror it into a ledger file (tracechain mirror) to read and prove from it"
+                )
             ledger = cls(store, tile_cache=tile_cache)
             missing = [p for p in PROJECTIONS if p not in store.built_projections()]
             if missing and not readonly:
@@ -466,8 +476,60 @@ class Ledger:
             self._recheck(since, size)
             cp = Checkpoint(self.origin, size, self._root(size))
             note = cp.sign(key)
+            kept = dict(stored).get(size)
+            if kept is not None and kept.startswith(note):
+                # The same checkpoint, signed by the same key (Ed25519 signs deterministically), already stored
+                # with witness cosignatures: keep them rather than replace the note with its bare self.
+                return kept
             self._store.add_checkpoint(size, note)
         return note
+
+    def add_cosignatures(self, note: str, witnesses: Sequence[CosignerKey]) -> str:
+        """Store the cosignatures that ``witnesses`` made on ``note`` with the stored checkpoint they cosign; returns
+        the checkpoint as now stored.
+
+        ``note`` must be a checkpoint of this ledger signed by an operator key, with the text of the checkpoint
+        stored at its size. Each cosignature line by a named witness must verify (else `SignatureError`, and
+        nothing is stored); lines by other keys are left out, and a witness already on the stored note keeps its
+        line there. Verification reads such a note as it reads a bare one: the operator's signature opens it, and
+        lines by keys it was not given are passed over.
+        """
+        cp = self.open_checkpoint(note)
+        found = {(w.name, w.key_id) for w in verified_cosigners(note, witnesses)}
+        text, signatures = parse_note(note)
+        with self._store.write():
+            stored = dict(self._store.checkpoints()).get(cp.size)
+            if stored is None or parse_note(stored)[0] != text:
+                raise CheckpointError(
+                    f"the ledger stores no checkpoint of size {cp.size} with the text of the one cosigned; sign it"
+                    " first (Ledger.checkpoint)"
+                )
+            have = {(s.name, s.key_id) for s in parse_note(stored)[1]}
+            added = ""
+            for line in signatures:
+                slot = (line.name, line.key_id)
+                if slot in found and slot not in have:
+                    added += line.to_line()
+                    have.add(slot)
+            merged = stored + added
+            parse_note(merged)  # within the bounds on signature lines and note size
+            if added:
+                self._store.add_checkpoint(cp.size, merged)
+        return merged
+
+    def witnesses(self) -> list[WitnessEndpoint]:
+        """The witnesses this ledger's checkpoints are submitted to (`set_witnesses`), in the order set."""
+        text = self._store.meta(_WITNESSES) or ""
+        return [parse_witness(line) for line in text.splitlines() if line.strip()]
+
+    def set_witnesses(self, witnesses: Sequence[WitnessEndpoint]) -> None:
+        """Replace the list of witnesses checkpoints are submitted to (a setting of this ledger file: it is not an
+        entry, and not signed). A witness key named twice is refused with `WitnessError`."""
+        slots = [(w.key.name, w.key.key_id) for w in witnesses]
+        if len(set(slots)) != len(slots):
+            raise WitnessError("the same witness key is listed twice")
+        with self._store.write():
+            self._store.set_meta(_WITNESSES, "".join(f"{w}\n" for w in witnesses))
 
     def _recheck(self, start: int, end: int) -> None:
         prev = self._leaf(start - 1) if start else ZERO_HASH

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from tracechain import _tiles as tiles
 from tracechain import merkle
 from tracechain._tiles import TILE_HEIGHT, TILE_WIDTH
 from tracechain.checkpoints import Checkpoint, parse_unverified
@@ -70,27 +71,20 @@ class PublishResult:
     checkpoint: str
 
 
-def _index_path(index: int) -> str:
-    digits = f"{index:d}"
-    digits = "0" * (-len(digits) % 3) + digits
-    groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
-    return "/".join(["x" + g for g in groups[:-1]] + groups[-1:])
-
-
 def tile_path(level: int, index: int, width: int = TILE_WIDTH) -> str:
     """The C2SP path of hash tile ``index`` at ``level`` holding ``width`` hashes (256: a full tile)."""
-    if not 0 <= level <= 63 or index < 0 or not 1 <= width <= TILE_WIDTH:
-        raise PublishError(f"no tile {level}/{index} of width {width}: levels are 0-63, widths 1-256")
-    suffix = "" if width == TILE_WIDTH else f".p/{width}"
-    return f"tile/{level}/{_index_path(index)}{suffix}"
+    try:
+        return tiles.tile_path(level, index, width)
+    except ValueError as e:
+        raise PublishError(str(e)) from e
 
 
 def entry_bundle_path(index: int, width: int = TILE_WIDTH) -> str:
     """The C2SP path of entry bundle ``index`` holding ``width`` entries (256: a full bundle)."""
-    if index < 0 or not 1 <= width <= TILE_WIDTH:
-        raise PublishError(f"no entry bundle {index} of width {width}: widths are 1-256")
-    suffix = "" if width == TILE_WIDTH else f".p/{width}"
-    return f"tile/entries/{_index_path(index)}{suffix}"
+    try:
+        return tiles.entry_bundle_path(index, width)
+    except ValueError as e:
+        raise PublishError(str(e)) from e
 
 
 def _tile_root(row: bytes) -> bytes:

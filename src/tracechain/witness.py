@@ -45,9 +45,11 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "CosignerKey",
     "Witness",
+    "WitnessEndpoint",
     "cosign",
     "cosignature_message",
     "parse_logs",
+    "parse_witness",
     "require_quorum",
     "verified_cosigners",
 ]
@@ -126,6 +128,35 @@ class CosignerKey:
         if not verify_ed25519(self.public_bytes, cosignature_message(text, timestamp), signature[8:]):
             return None
         return timestamp
+
+
+@dataclass(frozen=True)
+class WitnessEndpoint:
+    """A witness as a log submits to it: its submission prefix (``https://host/path``; ``/add-checkpoint`` is
+    appended) and its cosigner key. Its text form is ``<cosigner key> <URL>``."""
+
+    url: str
+    key: CosignerKey
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.url}"
+
+
+def parse_witness(text: str) -> WitnessEndpoint:
+    """A witness given as ``<cosigner key> <URL>`` (two fields separated by white space; the URL http or https).
+
+    Raises :class:`WitnessError` saying what was expected and found.
+    """
+    parts = text.split() if isinstance(text, str) else []
+    if len(parts) != 2:
+        raise WitnessError(f"a witness is '<cosigner key> <URL>', found {_shorten(str(text))}")
+    vkey, url = parts
+    if not url[:8].lower().startswith(("http://", "https://")) or len(url) > 2000:
+        raise WitnessError(f"witness {_shorten(vkey, 40)}: its URL must be http:// or https://, found {_shorten(url)}")
+    try:
+        return WitnessEndpoint(url, CosignerKey.parse(vkey))
+    except SignatureError as e:
+        raise WitnessError(f"witness at {_shorten(url)}: {e}") from e
 
 
 def cosign(text: str, key: SigningKey, timestamp: int) -> str:

@@ -1,9 +1,10 @@
 """The log's side of C2SP tlog-witness: submit a checkpoint to witnesses, collect and check their cosignatures.
 
-This is the only module that imports ``httpx``. :func:`collect_cosignatures` posts a signed checkpoint with a
-consistency proof to each witness's ``add-checkpoint``; on a 409 it learns the witness's size and retries once with
-a proof from that size; it keeps only cosignature lines that verify under the witness key it was given (C2SP:
-cosignatures from other keys are ignored), and returns the checkpoint with those lines appended.
+:func:`collect_cosignatures` posts a signed checkpoint with a consistency proof to each witness's
+``add-checkpoint`` (HTTP through :class:`tracechain.http_client.HttpClient`); on a 409 it learns the witness's size
+and retries once with a proof from that size; it keeps only cosignature lines that verify under the witness key it
+was given (C2SP: cosignatures from other keys are ignored), and returns the checkpoint with those lines appended.
+:func:`witness_checkpoint` is the whole job for a ledger: sign a checkpoint, have it cosigned, store it cosigned.
 """
 
 from __future__ import annotations
@@ -12,24 +13,18 @@ import base64
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import httpx
-
 from tracechain.checkpoints import parse_unverified
-from tracechain.errors import SignatureError, WitnessError
+from tracechain.errors import FetchError, SignatureError, WitnessError
+from tracechain.http_client import HttpAnswer, HttpClient
+from tracechain.keys import SigningKey
+from tracechain.ledger import Ledger
 from tracechain.notes import parse_note
-from tracechain.witness import CosignerKey, verified_cosigners
+from tracechain.witness import CosignerKey, WitnessEndpoint, verified_cosigners
 
-__all__ = ["CosignOutcome", "CosignResult", "WitnessEndpoint", "collect_cosignatures"]
+__all__ = ["CosignOutcome", "CosignResult", "WitnessEndpoint", "collect_cosignatures", "witness_checkpoint"]
 
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
-
-
-@dataclass(frozen=True)
-class WitnessEndpoint:
-    """A witness: its submission prefix (``https://host/path``; ``/add-checkpoint`` is appended) and its key."""
-
-    url: str
-    key: CosignerKey
+_ANSWER_LIMIT = 64 * 1024  # a witness answers with a few signature lines, a size, or a one-line reason
 
 
 @dataclass(frozen=True)
@@ -59,16 +54,16 @@ def _body(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
     return ("\n".join(lines) + "\n\n" + note).encode("utf-8")
 
 
-def _post(client: httpx.Client, endpoint: WitnessEndpoint, body: bytes) -> httpx.Response:
+def _post(client: HttpClient, endpoint: WitnessEndpoint, body: bytes) -> HttpAnswer:
     url = endpoint.url.rstrip("/") + "/add-checkpoint"
     try:
-        return client.post(url, content=body, headers={"Content-Type": "text/plain; charset=utf-8"})
-    except httpx.HTTPError as e:
+        return client.post(url, body, content_type="text/plain; charset=utf-8", limit=_ANSWER_LIMIT)
+    except FetchError as e:
         raise WitnessError(f"witness {endpoint.key.name} at {url} could not be reached: {e}") from e
 
 
-def _conflict_size(response: httpx.Response) -> int | None:
-    if response.headers.get("content-type", "").split(";")[0].strip() != SIZE_CONTENT_TYPE:
+def _conflict_size(response: HttpAnswer) -> int | None:
+    if response.media_type != SIZE_CONTENT_TYPE:
         return None
     text = response.text
     if not text.endswith("\n") or not text[:-1].isdigit() or len(text) > 21:
@@ -77,7 +72,7 @@ def _conflict_size(response: httpx.Response) -> int | None:
 
 
 def _submit(
-    client: httpx.Client,
+    client: HttpClient,
     endpoint: WitnessEndpoint,
     note: str,
     size: int,
@@ -85,7 +80,7 @@ def _submit(
     old: int,
 ) -> CosignOutcome:
     response = _post(client, endpoint, _body(old, prove(old) if old else [], note))
-    if response.status_code == 409:
+    if response.status == 409:
         theirs = _conflict_size(response)
         if theirs is None or theirs == old:
             return CosignOutcome(endpoint, error=f"conflict: {response.text.strip()[:200]}", size=theirs)
@@ -95,13 +90,16 @@ def _submit(
             )
         # The witness is at another size of this log: prove consistency from there, once.
         response = _post(client, endpoint, _body(theirs, prove(theirs) if theirs else [], note))
-        if response.status_code == 409:
+        if response.status == 409:
             return CosignOutcome(
                 endpoint, error="conflict again after retrying from the witness's size", size=_conflict_size(response)
             )
-    if response.status_code != 200:
-        return CosignOutcome(endpoint, error=f"HTTP {response.status_code}: {response.text.strip()[:200]}")
-    lines = response.text
+    if response.status != 200:
+        return CosignOutcome(endpoint, error=f"HTTP {response.status}: {response.text.strip()[:200]}")
+    try:
+        lines = response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return CosignOutcome(endpoint, error="the witness answered with bytes that are not UTF-8")
     try:
         _text, signatures = parse_note(note + lines)
         found = verified_cosigners(note + lines, [endpoint.key])
@@ -124,7 +122,7 @@ def collect_cosignatures(
     *,
     known_sizes: Mapping[str, int] | None = None,
     timeout: float = 10.0,
-    transport: httpx.BaseTransport | None = None,
+    client: HttpClient | None = None,
 ) -> CosignResult:
     """Submit the signed checkpoint ``note`` to each witness and return it cosigned by those that agreed.
 
@@ -132,17 +130,58 @@ def collect_cosignatures(
     ledger: ``lambda m: ledger.prove_consistency(m, size).path``). ``known_sizes`` maps a witness URL to the size
     it last cosigned, if the log remembers it; otherwise the first request says ``old 0`` and, as C2SP suggests,
     the 409 answer tells the witness's size. Witnesses that refuse or cannot be reached are reported in
-    ``outcomes``, never raised; the note is returned with the lines of every witness that cosigned.
+    ``outcomes``, never raised; the note is returned with the lines of every witness that cosigned. ``client``
+    is an HTTP client to use instead of a new one with ``timeout``.
     """
     size = parse_unverified(note).size
     outcomes: list[CosignOutcome] = []
-    with httpx.Client(timeout=timeout, transport=transport) as client:
+    http = HttpClient(timeout=timeout) if client is None else client
+    try:
         for endpoint in witnesses:
             old = (known_sizes or {}).get(endpoint.url, 0)
             try:
-                outcomes.append(_submit(client, endpoint, note, size, prove, old))
+                outcomes.append(_submit(http, endpoint, note, size, prove, old))
             except WitnessError as e:
                 outcomes.append(CosignOutcome(endpoint, error=str(e)))
+    finally:
+        if client is None:
+            http.close()
     cosigned = note + "".join(o.lines for o in outcomes)
     parse_note(cosigned)  # every line was checked; this bounds the count and size once more
     return CosignResult(cosigned, tuple(outcomes))
+
+
+def witness_checkpoint(
+    ledger: Ledger,
+    key: SigningKey,
+    witnesses: Sequence[WitnessEndpoint] | None = None,
+    *,
+    timeout: float = 10.0,
+    client: HttpClient | None = None,
+) -> CosignResult:
+    """Sign a checkpoint of the whole ledger, have ``witnesses`` cosign it, and store it with their cosignatures.
+
+    ``witnesses`` defaults to the ledger's own list (`Ledger.witnesses`). Witnesses whose verified cosignature the
+    stored checkpoint already carries (an earlier run at the same size) are not asked again. Returns the checkpoint
+    as stored and each witness's outcome; a witness that refused or could not be reached leaves the checkpoint
+    stored without its cosignature, and running this again retries it.
+    """
+    chosen = ledger.witnesses() if witnesses is None else list(witnesses)
+    note = ledger.checkpoint(key)
+    if not chosen:
+        return CosignResult(note, ())
+    size = parse_unverified(note).size
+    present = verified_cosigners(note, [w.key for w in chosen])
+    ask = [w for w in chosen if w.key not in present]
+    result = collect_cosignatures(
+        note, ask, lambda old: ledger.prove_consistency(old, size).path, timeout=timeout, client=client
+    )
+    stored = ledger.add_cosignatures(result.note, [w.key for w in chosen]) if result.cosigners else note
+    already = tuple(CosignOutcome(w, lines=_line_of(note, w.key), size=size) for w in chosen if w.key in present)
+    order = {w: i for i, w in enumerate(chosen)}
+    outcomes = sorted(already + result.outcomes, key=lambda o: order[o.witness])
+    return CosignResult(stored, tuple(outcomes))
+
+
+def _line_of(note: str, key: CosignerKey) -> str:
+    return "".join(s.to_line() for s in parse_note(note)[1] if (s.name, s.key_id) == (key.name, key.key_id))

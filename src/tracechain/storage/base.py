@@ -6,8 +6,9 @@ Every write happens inside `write()`, one transaction that commits durably or le
 `read()` see one snapshot. Stores are opened from a location by `tracechain.storage.open_store`, which is also
 how a verification worker process reopens the store it was handed.
 
-The SQLite backend (`storage.sqlite`) is the only one today; a PostgreSQL store implements this protocol and
-passes tests/storage/test_conformance.py.
+The SQLite backend (`storage.sqlite`) is the ledger store today; a PostgreSQL store implements this protocol and
+passes tests/storage/test_conformance.py. A published log (`storage.published`) implements it read-only: entries,
+tiles and its checkpoint, and none of the tables derived from the entries (`keeps_derived` is False).
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class LedgerStore(Protocol):
 
     @property
     def readonly(self) -> bool: ...
+
+    @property
+    def keeps_derived(self) -> bool:
+        """Whether the store keeps tables derived from the entries — the registered keys and the projections —
+        which verification then compares with the entries. A ledger does; a published log keeps only its entries,
+        tiles and checkpoint."""
+        ...
 
     def close(self) -> None: ...
 

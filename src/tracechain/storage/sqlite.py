@@ -175,6 +175,10 @@ class SQLiteStore:
     def readonly(self) -> bool:
         return self._readonly
 
+    @property
+    def keeps_derived(self) -> bool:
+        return True  # the keys table and every projection's table
+
     # --- opening -------------------------------------------------------------------------------------------
 
     def _connect(self, readonly: bool) -> sqlite3.Connection:

@@ -8,5 +8,6 @@ here imports the ledger.
 
 from tracechain.report import VerifyReport
 from tracechain.verification._run import Progress, check, verify
+from tracechain.verification._witnesses import WitnessPolicy
 
-__all__ = ["Progress", "VerifyReport", "check", "verify"]
+__all__ = ["Progress", "VerifyReport", "WitnessPolicy", "check", "verify"]

@@ -13,16 +13,20 @@ The steps, in the order `Verification.run` takes them, each in its own module:
 4. tiles (`tiles`): the tree rebuilt leaf by leaf against every stored tile, so proofs served from tiles are sound;
 5. checkpoint history (`history`): at the size of every stored and held checkpoint, the root and the operator's
    signature; truncation, rollback and forks, with both checkpoints as evidence;
-6. projections (`projections`): every derived index, and the registered-keys table, against the entries.
+6. projections (`projections`): every derived index, and the registered-keys table, against the entries (a
+   published log keeps neither, so it has none to compare);
+7. witnesses (`witnesses`), when a policy names them: k of n cosignatures on the newest stored checkpoint and on
+   every held one.
 
-The integrity-only pass (``contents=False``) takes steps 2–5 without decoding event bodies. A damaged file gives
-problems in the report, never an exception other than tracechain's own.
+The location may be a ledger file or a published log (a folder or URL, `storage.published`): the same steps run
+over what it serves. The integrity-only pass (``contents=False``) takes steps 2–5 without decoding event bodies.
+A damaged file gives problems in the report, never an exception other than tracechain's own.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from tracechain.entries import KeyRegistry
@@ -35,6 +39,8 @@ from tracechain.verification._scan import scans
 from tracechain.verification._signatures import SealChecker
 from tracechain.verification._tiles import TileComparer
 from tracechain.verification._walk import Walk
+from tracechain.verification._witnesses import WitnessPolicy, check_quorum
+from tracechain.witness import CosignerKey
 
 __all__ = ["Progress", "check", "verify"]
 
@@ -49,8 +55,11 @@ def verify(
     contents: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
+    witnesses: Sequence[CosignerKey | str] = (),
+    quorum: int | None = None,
 ) -> VerifyReport:
-    """Verify the whole ledger at ``location`` (a path or store location); see the module docstring for the steps.
+    """Verify the whole ledger at ``location`` (a path, store location, or published folder or URL); see the module
+    docstring for the steps.
 
     ``checkpoints`` are signed checkpoints held from earlier (outside the ledger): the ledger must extend each.
     ``signatures=False`` skips the Ed25519 checks of batch seals. ``contents=False`` is the integrity-only pass:
@@ -59,7 +68,11 @@ def verify(
     any change to the hashed bytes, not a writer that stored well-hashed but malformed events; it reads and hashes
     the entries of a large ledger on all cores. ``workers`` caps the cores used for signatures and for the scan
     (default: all; 1 keeps everything in this process). ``progress(done, total)`` is called as entries are checked.
+    ``witnesses`` (cosigner keys) and ``quorum`` (default: all of them) are a witness policy: k of those n must
+    have cosigned the newest stored checkpoint and every held one; a policy that cannot be met raises
+    `QuorumError` before anything is read.
     """
+    policy = WitnessPolicy.of(witnesses, quorum)
     report = VerifyReport(os.fspath(location))
     try:
         store = open_store(location, readonly=True)
@@ -67,7 +80,7 @@ def verify(
         report.add(None, str(e))
         return report
     try:
-        Verification(store, report, list(checkpoints), signatures, workers, progress, contents).run()
+        Verification(store, report, list(checkpoints), signatures, workers, progress, contents, policy).run()
     except StorageError as e:
         report.add(None, f"the file is damaged: {e}")
     finally:
@@ -94,6 +107,7 @@ class Verification:
         workers: int | None,
         progress: Progress | None,
         contents: bool,
+        policy: WitnessPolicy | None = None,
     ) -> None:
         self.store = store
         self.report = report
@@ -102,6 +116,7 @@ class Verification:
         self.workers = workers
         self.progress = progress
         self.contents = contents
+        self.policy = policy
 
     def run(self) -> None:
         store, report = self.store, self.report
@@ -113,12 +128,14 @@ class Verification:
             if not origin:
                 report.add(None, "the ledger records no origin")
             total = store.size()
-            history = CheckpointHistory(report, registry, store.checkpoints(), self.held)
+            stored_checkpoints = store.checkpoints()
+            history = CheckpointHistory(report, registry, stored_checkpoints, self.held)
             history.plan(origin, total)
             seals = SealChecker(report, registry, origin, signatures=self.signatures, workers=self.workers)
             walk = Walk(report, origin, registry, history, TileComparer(store, report), seals, self.contents)
             built = store.built_projections()
-            stored = projections.Stored(store, built) if self.contents else None
+            # A published log keeps no keys table and no projections: there is nothing derived to compare.
+            stored = projections.Stored(store, built) if self.contents and store.keeps_derived else None
             complete = self._walk(walk, total, stored)
             history.report_mismatches()
             if complete:  # past a gap, the tables and later checkpoints cannot be compared
@@ -126,6 +143,8 @@ class Verification:
                 if stored is not None:
                     projections.compare(report, walk.implied, stored, built)
                     projections.compare_keys(report, store, registry)
+            if self.policy is not None:
+                check_quorum(report, self.policy, stored_checkpoints, self.held)
         seals.flush()
 
     def _walk(self, walk: Walk, total: int, stored: projections.Stored | None) -> bool:

@@ -2,7 +2,7 @@
 
 A span needs nothing from outside itself, so large ledgers are scanned by worker processes, each reopening the
 store from its location (`storage.open_store`), while the coordinator joins the spans in index order
-(`verification.walk`). An event entry's index and link are read straight from its fixed layout
+(`verification._walk`). An event entry's index and link are read straight from its fixed layout
 (`entries.event_header`); every other entry, and any event entry whose layout is not the canonical one, is handed
 back whole to be decoded where the walk's state is.
 """
