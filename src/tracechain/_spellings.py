@@ -82,6 +82,9 @@ _PLAIN_COMMON_RE: Final = re.compile(
     rf"01([0-9]{{14}})\x1d*{_DATES_PLAIN}(?:10({_TEXT})(?:\x1d+|\Z))?{_DATES_PLAIN}"
     rf"(?:21({_TEXT})(?:\x1d+|\Z))?{_DATES_PLAIN}"
 )
+# An SSCC on its own: the GS1-128 barcode of a case or pallet label carries it alone.
+_SSCC_PLAIN_RE: Final = re.compile(r"00([0-9]{18})")
+_SSCC_BRACKETED_RE: Final = re.compile(r"\(00\)([0-9]{18})")
 _TEXT_RE: Final = re.compile(_TEXT)  # GS1 character set 82, 1 to 20 characters
 # The AIs read here, each with the pattern its value must match and whether it is a key with a check digit
 # (its length then comes from _FIXED).
@@ -122,7 +125,11 @@ def check_digit(data: str) -> int:
 
 
 def _checks(key: str) -> bool:
-    return check_digit(key[:-1]) == ord(key[-1]) - 48
+    """Whether the last digit of ASCII digits ``key`` is its check digit: the weighted sum of all, the check digit
+    with weight 1, is then a multiple of 10."""
+    raw = key.encode("ascii")
+    triple = raw[-2::-2]
+    return (sum(raw) + 2 * sum(triple) - 48 * (len(raw) + 2 * len(triple))) % 10 == 0
 
 
 def _gtin(key: str) -> str | None:
@@ -204,16 +211,20 @@ def _item(values: dict[str, str]) -> Item | None:
     return None
 
 
-def _common(m: re.Match[str] | None) -> Item | None:
-    if m is None:
-        return None
+def _common(m: re.Match[str]) -> Item | None:
     gtin = m[1]
     return (GTIN, gtin, m[2], m[3]) if _checks(gtin) else None
+
+
+def _sscc(m: re.Match[str]) -> Item | None:
+    return (SSCC, m[1], None, None) if _checks(m[1]) else None
 
 
 def _hri(text: str) -> Item | None:
     if (m := _HRI_COMMON_RE.fullmatch(text)) is not None:
         return _common(m)
+    if (m := _SSCC_BRACKETED_RE.fullmatch(text)) is not None:
+        return _sscc(m)
     if _HRI_RE.fullmatch(text) is None:
         return None
     values: dict[str, str] = {}
@@ -226,6 +237,8 @@ def _hri(text: str) -> Item | None:
 
 def _plain(body: str) -> Item | None:
     """An element string without brackets: fixed-length AIs run on, variable ones end at GS or the end."""
+    if (m := _SSCC_PLAIN_RE.fullmatch(body)) is not None:
+        return _sscc(m)
     if (m := _PLAIN_COMMON_RE.fullmatch(body)) is not None:
         return _common(m)
     values: dict[str, str] = {}
