@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["GLN", "GTIN", "SSCC", "VET", "Item", "check_digit", "read"]
+__all__ = ["GLN", "GTIN", "SSCC", "VET", "Item", "check_digit", "checks", "read"]
 
 GTIN: Final = "01"
 SSCC: Final = "00"
@@ -124,7 +124,7 @@ def check_digit(data: str) -> int:
     return -(3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)) % 10
 
 
-def _checks(key: str) -> bool:
+def checks(key: str) -> bool:
     """Whether the last digit of ASCII digits ``key`` is its check digit: the weighted sum of all, the check digit
     with weight 1, is then a multiple of 10."""
     raw = key.encode("ascii")
@@ -133,7 +133,7 @@ def _checks(key: str) -> bool:
 
 
 def _gtin(key: str) -> str | None:
-    if len(key) not in (8, 12, 13, 14) or not _checks(key):
+    if len(key) not in (8, 12, 13, 14) or not checks(key):
         return None
     return key.zfill(14)
 
@@ -165,7 +165,7 @@ def _digits(text: str) -> Item | None:
         gtin = _gtin(text)
         return None if gtin is None else (GTIN, gtin, None, None)
     if length == 18:
-        return (SSCC, text, None, None) if _checks(text) else None
+        return (SSCC, text, None, None) if checks(text) else None
     if length == 24:
         return (VET, text, None, None)
     # Other lengths are element strings when they start like one (a GTIN and a date, say), or no code at all.
@@ -186,9 +186,9 @@ def _digital_link(text: str) -> Item | None:
         return None if gtin is None else (GTIN, gtin, m[2], m[3])
     if m[4] is not None:
         sscc = m[4]
-        return (SSCC, sscc, None, None) if len(sscc) == 18 and _checks(sscc) else None
+        return (SSCC, sscc, None, None) if len(sscc) == 18 and checks(sscc) else None
     gln = m[5]
-    return (GLN, gln, m[6], None) if len(gln) == 13 and _checks(gln) else None
+    return (GLN, gln, m[6], None) if len(gln) == 13 and checks(gln) else None
 
 
 def _valid_element(ai: str, value: str) -> bool:
@@ -196,7 +196,7 @@ def _valid_element(ai: str, value: str) -> bool:
     pattern, key = _ELEMENTS[ai]
     if pattern.fullmatch(value) is None:
         return False
-    return not key or (len(value) == _FIXED[ai] and _checks(value))
+    return not key or (len(value) == _FIXED[ai] and checks(value))
 
 
 def _item(values: dict[str, str]) -> Item | None:
@@ -213,11 +213,11 @@ def _item(values: dict[str, str]) -> Item | None:
 
 def _common(m: re.Match[str]) -> Item | None:
     gtin = m[1]
-    return (GTIN, gtin, m[2], m[3]) if _checks(gtin) else None
+    return (GTIN, gtin, m[2], m[3]) if checks(gtin) else None
 
 
 def _sscc(m: re.Match[str]) -> Item | None:
-    return (SSCC, m[1], None, None) if _checks(m[1]) else None
+    return (SSCC, m[1], None, None) if checks(m[1]) else None
 
 
 def _hri(text: str) -> Item | None:

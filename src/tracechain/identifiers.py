@@ -72,6 +72,7 @@ _CANONICAL_RE: Final = re.compile(
     rf"https://id\.gs1\.org/(?:01/(\d{{14}})(?:/(?:10|21)/{_PLAIN_TEXT})?|00/(\d{{18}})"
     rf"|414/(\d{{13}})(?:/254/{_PLAIN_TEXT})?)"
 )
+_CANONICAL_START: Final = f"https://{CANONICAL_DOMAIN}/"
 _ASCII_DIGITS_RE: Final = re.compile(r"[0-9]+")
 _HRI_RE: Final = re.compile(r"\(\d{2,4}\)")
 # Symbology identifiers of the GS1 carriers that hold element strings (GS1-128, DataBar, DataMatrix, QR, DotCode).
@@ -477,10 +478,14 @@ def canonical_code(code: str) -> str:
     characters). ``canonical_code(canonical_code(x)) == canonical_code(x)``.
     """
     if type(code) is str:
-        if (m := _CANONICAL_RE.fullmatch(code)) and _spellings.check_digit((key := m[1] or m[2] or m[3])[:-1]) == (
-            ord(key[-1]) - 48
+        # Already canonical, the commonest case once codes have been through a ledger: one match and the check.
+        # (startswith first: a failed match costs more than the test, and most other codes fail it at once.)
+        if (
+            code.startswith(_CANONICAL_START)
+            and (m := _CANONICAL_RE.fullmatch(code))
+            and _spellings.checks(m[1] or m[2] or m[3])
         ):
-            return code  # already canonical: the commonest case once codes have been through a ledger
+            return code
         text = code.strip()
         # ASCII text is already NFC, so the general path would see the same text.
         if text.isascii() and (item := _spellings.read(text)) is not None:
