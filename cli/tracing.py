@@ -13,8 +13,6 @@ from tracechain.audits import AuditOptions
 from tracechain.checkpoints import parse_unverified
 from tracechain.errors import IdentifierError, TracechainError
 from tracechain.events import to_json
-from tracechain.recall import recall as recall_impact
-from tracechain.report_html import write_audit
 from tracechain.storage import open_store
 from tracechain.trace import BACKWARD, FORWARD
 from tracechain.trace import trace as trace_code
@@ -101,6 +99,8 @@ def recall(ledgers: tuple[str, ...], lot: str, csv_file: str | None, xlsx_file: 
 
     JSON: {"figures", "lots", "quantities", "holders", "items", "movements", ...}. Exits 1 when no event names LOT.
     """
+    from tracechain.recall import recall as recall_impact  # loaded by the command that needs it: a faster start
+
     _origins(ledgers)
     try:
         impact = recall_impact(list(ledgers), _code(lot))
@@ -202,6 +202,8 @@ def audit(
         except OSError as e:
             raise click.BadParameter(f"{json_file}: cannot be written ({e.strerror})", param_hint="--json") from e
     if html_file:
+        from tracechain.report_html import write_audit
+
         write_audit(report, html_file)
     figures = report.figures
     share = figures.get("nonconformant_dealt_with_share")

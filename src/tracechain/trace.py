@@ -18,6 +18,8 @@ event naming a reached code (the `items` projection) and, for items (not lots or
 (`custody`): its own events and those of the containers it was in while it was in them, in time order.
 
 Several ledgers (a producer's, a distributor's, a shop's) are traced together: the same code links across them.
+(One module of about 450 lines: the walk, the histories it gathers and the custody timelines share one cache of
+decoded events and one set of open stores.)
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from tracechain.custody import Custody, Effect, Party, follow, parties_of
 from tracechain.entries import Entry
 from tracechain.errors import EncodingError, StorageError, TracechainError, ValidationError
 from tracechain.events import Event
-from tracechain.storage import ITEMS, LINKS, LOTS, LedgerStore, Row, open_store
+from tracechain.storage import ITEMS, LINKS, LOTS, LedgerStore, Projection, Row, open_store
 from tracechain.storage.projections import HUB_PREFIX
 
 __all__ = [
@@ -185,9 +187,8 @@ class Genealogy:
         self._containment: dict[str, list[tuple[str, int, int]]] = {}
         self._timelines: dict[str, list[TracedEvent]] = {}
         self._building: set[str] = set()
-        self._effects: dict[
-            int, Effect
-        ] = {}  # by id() of an event this genealogy holds: effects of non-transformations
+        # By id() of an event this genealogy holds (and so keeps alive): the effect of each non-transformation.
+        self._effects: dict[int, Effect] = {}
 
     @classmethod
     def of_stores(cls, stores: Sequence[LedgerStore], locations: Sequence[str]) -> Self:
@@ -216,8 +217,8 @@ class Genealogy:
 
     # --- lookups -------------------------------------------------------------------------------------------
 
-    def _rows(self, projection: Any, values: Sequence[str]) -> Iterator[tuple[int, Row]]:
-        """(ledger, row) for every row keyed by one of ``values`` in every ledger, in ledger then key order."""
+    def _rows(self, projection: Projection, values: Sequence[str]) -> Iterator[tuple[int, Row]]:
+        """(ledger, row) for every row keyed by one of ``values`` in every ledger, in ledger then entry order."""
         if not values:
             return
         for at, store in enumerate(self.stores):
