@@ -71,7 +71,13 @@ def append_stream(
     if batch_size < 1:
         raise ValidationError(f"batch size must be at least 1, found {batch_size}")
     with tempfile.TemporaryFile(prefix="tracechain-append-") as spool:
-        count = _validate_to(spool, records, source)
+        try:
+            count = _validate_to(spool, records, source)
+        except KeyboardInterrupt:
+            raise AppendInterruptedError(
+                "interrupted while the input was being checked: nothing was appended; run the same command again",
+                IngestResult(),
+            ) from None
         result = IngestResult(events=count)
         if not count:
             return result
