@@ -1,35 +1,89 @@
-"""Commands that write to a ledger: create it, append events, sign checkpoints, rebuild projections."""
+"""Commands that write to a ledger: create it, append events, sign checkpoints, rebuild projections.
+
+Every write says so when it has to wait more than a second for another program's write to finish
+(`tracechain.storage.when_busy`), instead of waiting up to a minute in silence.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 import click
 
-from tracechain import Ledger
-from tracechain.errors import AppendInterruptedError
-from tracechain.ingest import append_stream
+from tracechain.i18n import gettext as _
+from tracechain.i18n import ngettext
 from tracechain.storage import PROJECTIONS
 
 from .common import InputFile, load_key, uscc
 from .events import read_events, utf8_lines
 
+if TYPE_CHECKING:
+    from tracechain.ingest import IngestResult
+
 APPEND_BATCH = 10_000
 
 
+@contextmanager
+def waiting_said() -> Iterator[None]:
+    """Inside the block, a write kept waiting by another writer says so on standard error."""
+    from tracechain.storage import when_busy
+
+    def say(location: str) -> None:
+        click.echo(
+            _(
+                "waiting: another program is writing to {ledger}; this write goes on when it is done (up to a minute)"
+            ).format(ledger=location),
+            err=True,
+        )
+
+    with when_busy(say):
+        yield
+
+
 @click.command()
-@click.argument("ledger", type=click.Path(dir_okay=False))
+@click.argument("ledger", type=click.Path(dir_okay=False), help="The ledger file to create.")
 @click.option("--origin", required=True, help="The ledger's unique name, e.g. example.cn/formula-2026.")
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Operator key file.")
 @click.option("--actor", required=True, help="The operator's Unified Social Credit Code (统一社会信用代码).")
 def init(ledger: str, origin: str, key_path: str, actor: str) -> None:
     """Create a new ledger at LEDGER operated by --actor with --key."""
+    from tracechain import Ledger
+
     actor = uscc(actor, "--actor")
     with Ledger.create(ledger, origin, load_key(key_path), actor) as led:
-        click.echo(f"created {ledger}: origin {led.origin}, operator {actor}, {led.size} entries")
+        size = led.size
+        click.echo(
+            ngettext(
+                "created {ledger}: origin {origin}, operator {actor}, {size} entry",
+                "created {ledger}: origin {origin}, operator {actor}, {size} entries",
+                size,
+            ).format(ledger=ledger, origin=led.origin, actor=actor, size=size)
+        )
+
+
+def ranges_text(ranges: list[tuple[int, int]]) -> str:
+    """Entry runs as a person reads them: ``3..25, 40..52``."""
+    return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges)
+
+
+def _landed(result: IngestResult, size: int) -> str:
+    text = ngettext("appended {count} event", "appended {count} events", result.appended).format(count=result.appended)
+    if result.appended:
+        text += " " + _("(entries {ranges})").format(ranges=ranges_text(result.ranges))
+    if result.skipped:
+        text += _(", ") + ngettext(
+            "skipped {count} already in the ledger", "skipped {count} already in the ledger", result.skipped
+        ).format(count=result.skipped)
+    return text + _("; ledger size {size}").format(size=size)
 
 
 @click.command()
-@click.argument("ledger", type=InputFile())
-@click.argument("events", default="-", type=InputFile(allow_dash=True))
+@click.argument("ledger", type=InputFile(), help="The ledger file.")
+@click.argument(
+    "events", default="-", type=InputFile(allow_dash=True), help="The events file (JSON Lines); - reads standard input."
+)
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Actor key file.")
 @click.option("--batch-size", default=APPEND_BATCH, show_default=True, type=click.IntRange(1), help="Events per batch.")
 @click.option(
@@ -44,8 +98,12 @@ def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_dupl
     signed batch. Events already in the ledger are skipped, so after an interruption the same command appends
     the rest; an interruption says how many events landed and up to which line (exit 130).
     """
-    name = "standard input" if events == "-" else events
-    with Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
+    from tracechain import Ledger
+    from tracechain.errors import AppendInterruptedError
+    from tracechain.ingest import append_stream
+
+    name = _("standard input") if events == "-" else events
+    with waiting_said(), Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
         key = load_key(key_path)  # after the ledger opened: a file that is not a ledger is the first thing said
         try:
             result = append_stream(
@@ -57,28 +115,56 @@ def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_dupl
                 source=name,
             )
         except AppendInterruptedError as e:
-            click.echo(str(e), err=True)
+            done: IngestResult = e.result  # type: ignore[assignment]
+            landed = done.appended + done.skipped
+            click.echo(
+                ngettext(
+                    "interrupted: {landed} of {total} event is in the ledger",
+                    "interrupted: {landed} of {total} events are in the ledger",
+                    done.events,
+                ).format(landed=landed, total=done.events)
+                + (_(" (every event up to line {line})").format(line=done.through) if landed else "")
+                + _("; run the same command again to append the rest (events already in the ledger are skipped)"),
+                err=True,
+            )
             return 130
         size = led.size
     if not result.events:
-        raise click.UsageError(f"{name}: no events to append")
-    where = f" (entries {result.first}..{result.last})" if result.appended else ""
-    skipped = f", skipped {result.skipped} already in the ledger" if result.skipped else ""
-    click.echo(f"appended {result.appended} events{where}{skipped}; ledger size {size}")
+        raise click.UsageError(_("{source}: no events to append").format(source=name))
+    click.echo(_landed(result, size))
     return 0
 
 
 @click.command()
-@click.argument("ledger", type=InputFile())
+@click.argument("ledger", type=InputFile(), help="The ledger file.")
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Operator key file.")
 def checkpoint(ledger: str, key_path: str) -> None:
-    """Sign a checkpoint of the whole ledger, store it in the ledger, and print it."""
-    with Ledger.open(ledger) as led:
-        click.echo(led.checkpoint(load_key(key_path)), nl=False)
+    """Sign a checkpoint of the whole ledger, store it in the ledger, and print it.
+
+    The checkpoint (a C2SP signed note) goes to standard output, to be kept in a file; its size and root hash, in
+    hex as verify and prove show hashes and in the base64 the note carries, go to standard error.
+    """
+    import base64
+
+    from tracechain import Ledger
+    from tracechain.checkpoints import parse_unverified
+
+    with waiting_said(), Ledger.open(ledger) as led:
+        note = led.checkpoint(load_key(key_path))
+    click.echo(note, nl=False)
+    cp = parse_unverified(note)
+    click.echo(
+        ngettext(
+            "checkpoint of {size} entry: root {hex} (hex) = {b64} (base64, as in the note)",
+            "checkpoint of {size} entries: root {hex} (hex) = {b64} (base64, as in the note)",
+            cp.size,
+        ).format(size=cp.size, hex=cp.root.hex(), b64=base64.b64encode(cp.root).decode()),
+        err=True,
+    )
 
 
 @click.command()
-@click.argument("ledger", type=InputFile())
+@click.argument("ledger", type=InputFile(), help="The ledger file.")
 @click.option(
     "--projection",
     "names",
@@ -91,11 +177,17 @@ def reindex(ledger: str, names: tuple[str, ...]) -> None:
 
     For a projection verify reports as stale or missing; the entries, tiles and signatures are not touched.
     """
+    from tracechain import Ledger
+
     chosen = [p for p in PROJECTIONS if not names or p.name in names]
-    with Ledger.open(ledger) as led:
+    with waiting_said(), Ledger.open(ledger) as led:
         rows = led.reindex(chosen)
     for name, count in rows.items():
-        click.echo(f"rebuilt {name}: {count} rows")
+        click.echo(
+            ngettext("rebuilt {name}: {count} row", "rebuilt {name}: {count} rows", count).format(
+                name=name, count=count
+            )
+        )
 
 
 COMMANDS = [init, append, checkpoint, reindex]

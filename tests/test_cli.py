@@ -59,9 +59,10 @@ def setup(tmp_path: Path, env: None) -> dict[str, Path]:
         "events": tmp_path / "events.jsonl",
     }
     code, out, _ = run("keygen", ORIGIN, "--out", str(paths["op"]))
-    assert code == 0 and out.startswith(ORIGIN + "+")
-    code, actor_verifier, _ = run("keygen", "plant.example.cn", "--out", str(paths["actor"]))
+    assert code == 0 and f"verifier  {ORIGIN}+" in out
+    code, out, _ = run("keygen", "plant.example.cn", "--out", str(paths["actor"]))
     assert code == 0
+    actor_verifier = next(line.split()[-1] for line in out.splitlines() if line.startswith("verifier"))
     assert (
         run(
             "init",

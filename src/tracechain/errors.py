@@ -7,7 +7,8 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     ├── ValidationError           an event or document that breaks the envelope or a product profile
     │   └── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
     ├── StorageError              the SQLite file: missing, locked, not a ledger, damaged, used after fork()
-    │   └── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
+    │   ├── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
+    │   └── LedgerBusyError       a ledger another writer kept locked for longer than the wait allowed
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
     │   └── CheckpointError       a checkpoint whose text is malformed or of another log
@@ -29,6 +30,7 @@ __all__ = [
     "EncodingError",
     "IdentifierError",
     "KeyFileError",
+    "LedgerBusyError",
     "LedgerFormatError",
     "ProofError",
     "SignatureError",
@@ -78,6 +80,10 @@ class StorageError(TracechainError):
 
 class LedgerFormatError(StorageError):
     """A file that is not a tracechain ledger, or one of a format version this code does not know."""
+
+
+class LedgerBusyError(StorageError):
+    """A ledger another writer kept locked for longer than a write waits (a minute): try again later."""
 
 
 class KeyFileError(TracechainError):
