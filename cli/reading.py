@@ -188,29 +188,24 @@ def log(
         else:
             found = _write_text(chosen)
     if not found:
+        asked = [
+            f"{option} {value}"
+            for option, value in (
+                ("--code", code),
+                ("--lot", lot),
+                ("--enterprise", enterprise),
+                ("--product", product),
+                ("--step", step),
+                ("--since", since),
+                ("--until", until),
+            )
+            if value is not None
+        ]
         click.echo(
-            _("nothing in {ledger} matches: {question}").format(ledger=ledger, question=_question(selection)), err=True
+            _("nothing in {ledger} matches: {question}").format(ledger=ledger, question=" ".join(asked)), err=True
         )
         return 1
     return 0
-
-
-def _question(selection: Selection) -> str:
-    from tracechain.records import local_time
-
-    parts = []
-    for option, value in (
-        ("--code", selection.code),
-        ("--lot", selection.lot),
-        ("--enterprise", selection.enterprise),
-        ("--product", selection.product),
-        ("--step", selection.step),
-        ("--since", None if selection.since is None else local_time(selection.since, "+00:00")),
-        ("--until", None if selection.until is None else local_time(selection.until, "+00:00")),
-    ):
-        if value is not None:
-            parts.append(f"{option} {value}")
-    return " ".join(parts)
 
 
 def _write_json(led: Any, chosen: Iterator[tuple[Entry, Record | None]]) -> int:

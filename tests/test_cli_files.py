@@ -30,6 +30,7 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     with Ledger.create(folder / "l.db", ORIGIN, operator, OPERATOR_USCC) as led:
         led.register(plant.verifier, ACTOR_USCC, operator)
         (folder / "cp.txt").write_text(led.checkpoint(operator))
+        (folder / "proof.json").write_text(json.dumps(led.prove_inclusion(1).to_dict()))
     (folder / "events.jsonl").write_text(json.dumps(make_event(1)) + "\n")
     return {
         "ledger": folder / "l.db",
@@ -37,6 +38,7 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "plant": folder / "plant.key",
         "events": folder / "events.jsonl",
         "checkpoint": folder / "cp.txt",
+        "proof": folder / "proof.json",
         "verifier": Path(plant.verifier),
     }
 
@@ -61,6 +63,12 @@ CASES = [
     ("prove", "LEDGER", "prove {x} --index 0"),
     ("log", "LEDGER", "log {x}"),
     ("validate", "EVENTS", "validate {x}"),
+    ("register", "VERIFIER", "register {ledger} {x} --key {op} --actor " + ACTOR_USCC),
+    ("revoke", "VERIFIER", "revoke {ledger} {x} --key {op}"),
+    ("key-show", "FILE", "key show {x}"),
+    ("check-proof", "PROOF", "check-proof {x} --checkpoint {checkpoint}"),
+    ("check-proof", "--checkpoint", "check-proof {proof} --checkpoint {x}"),
+    ("check-proof", "--verifier", "check-proof {proof} --checkpoint {checkpoint} --verifier {x}"),
 ]
 KINDS = ["missing", "unreadable", "folder", "fifo", "empty", "foreign-sqlite"]
 

@@ -491,9 +491,12 @@ class Ledger:
         the item index; the events of serialised units that name only their serial codes join them when the lots
         projection (unit → lot) lands, which this method will read instead.
         """
-        wanted: set[int] = set()
-        if any(mark in lot for mark in "/:("):  # a code, not a bare lot number: one lookup
-            wanted = {row[-1] for row in self._store.lookup(ITEMS, identifiers.canonical_code(lot))}
+        try:
+            code: str | None = identifiers.canonical_code(lot)
+        except ValidationError:  # not a code that tracechain recognises: a lot number
+            code = None
+        if code is not None and identifiers.lot_of(code) is not None:  # a lot-level code: one lookup
+            wanted = {row[-1] for row in self._store.lookup(ITEMS, code)}
         else:
             wanted = {row[-1] for row in self._store.iter_rows(ITEMS) if identifiers.lot_of(row[0]) == lot}
         for index in sorted(wanted):
