@@ -3,7 +3,6 @@ are usage errors when wrong, and how to write a command so that it can be pasted
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import sys
@@ -64,6 +63,8 @@ def verifier(value: str, hint: str = "VERIFIER") -> VerifierKey:
 
 
 def emit(value: Any) -> None:
+    import json
+
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 

@@ -4,7 +4,6 @@ root also in the base64 its note carries, so that the two can be compared by eye
 
 from __future__ import annotations
 
-import base64
 import sys
 from typing import TYPE_CHECKING
 
@@ -177,6 +176,8 @@ def check_proof(proof_file: str, checkpoint_files: tuple[str, ...], verifiers: t
     proves nothing about who signed it (a warning says so). Exits 1 when the proof or the signature does not
     verify, or when the proof is not about the checkpoint (the message says which proof to ask for).
     """
+    import base64
+
     from tracechain.errors import ProofError, SignatureError, ValidationError
     from tracechain.events import parse_json
     from tracechain.proofcheck import check_proof as check
@@ -231,6 +232,8 @@ def check_proof(proof_file: str, checkpoint_files: tuple[str, ...], verifiers: t
 
 
 def _say_checked(checked: object) -> None:
+    import base64
+
     from tracechain.proofcheck import CheckedProof
     from tracechain.proofs import InclusionProof
 
