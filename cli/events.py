@@ -13,10 +13,11 @@ import click
 
 from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
+from tracechain.vocabulary import PRODUCTS
 
 from .common import InputFile, emit
 
-PRODUCT_CODES = ("edible_oil", "food", "infant_formula", "liquor", "salt", "vet_drug")  # tracechain.events.PRODUCTS
+PRODUCT_CODES = sorted(PRODUCTS)  # vocabulary's table has every product tracechain.events knows (tests check)
 
 
 def utf8_lines(stream: Iterable[str], name: str) -> Iterator[str]:
@@ -43,6 +44,21 @@ def read_events(stream: Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
                 yield number, e
 
 
+def with_product(records: Iterable[tuple[int, Any]], product: str | None) -> Iterator[tuple[int, Any]]:
+    """The records, each event that names no product given ``product``, and one that names another refused."""
+    from tracechain.errors import ValidationError
+
+    for number, value in records:
+        if product is not None and isinstance(value, dict) and value.setdefault("tc:product", product) != product:
+            found = value["tc:product"]
+            yield number, ValidationError(
+                f"tc:product is {found!r} but --product is {product!r}",
+                [("$.tc:product", f"expected {product!r}, found {found!r}")],
+            )
+        else:
+            yield number, value
+
+
 @click.command()
 @click.argument(
     "events", default="-", type=InputFile(allow_dash=True), help="The events file (JSON Lines); - reads standard input."
@@ -61,20 +77,11 @@ def validate(events: str, product: str | None, as_json: bool) -> int:
     problems: list[dict[str, Any]] = []
     count = invalid = 0
     with click.open_file(events, encoding="utf-8") as stream:
-        for number, value in read_events(utf8_lines(stream, name), name):
+        for number, value in with_product(read_events(utf8_lines(stream, name), name), product):
             count += 1
             try:
                 if isinstance(value, ValidationError):
                     raise value
-                if (
-                    product is not None
-                    and isinstance(value, dict)
-                    and value.setdefault("tc:product", product) != product
-                ):
-                    raise ValidationError(
-                        f"tc:product is {value['tc:product']!r} but --product is {product!r}",
-                        [("$.tc:product", f"expected {product!r}, found {value['tc:product']!r}")],
-                    )
                 Event.from_dict(value)
             except ValidationError as e:
                 invalid += 1

@@ -17,7 +17,7 @@ from tracechain.i18n import ngettext
 from tracechain.storage import PROJECTIONS
 
 from .common import InputFile, load_key, uscc
-from .events import read_events, utf8_lines
+from .events import PRODUCT_CODES, read_events, utf8_lines, with_product
 
 if TYPE_CHECKING:
     from tracechain.ingest import IngestResult
@@ -91,7 +91,10 @@ def _landed(result: IngestResult, size: int) -> str:
     is_flag=True,
     help="Fail (writing nothing more) on an event the ledger already holds, instead of skipping it.",
 )
-def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_duplicates: bool) -> int:
+@click.option("--product", type=click.Choice(PRODUCT_CODES), help="Product for events that do not name one.")
+def append(
+    ledger: str, events: str, key_path: str, batch_size: int, refuse_duplicates: bool, product: str | None
+) -> int:
     """Append the events in EVENTS (JSON Lines, one EPCIS 2.0 event per line; - for standard input).
 
     Every line is validated first; if any is invalid nothing is written. Each --batch-size events are one
@@ -108,7 +111,7 @@ def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_dupl
         try:
             result = append_stream(
                 led,
-                read_events(utf8_lines(stream, name), name),
+                with_product(read_events(utf8_lines(stream, name), name), product),
                 key,
                 batch_size=batch_size,
                 duplicates="refuse" if refuse_duplicates else "skip",

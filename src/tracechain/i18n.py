@@ -47,8 +47,18 @@ _state: dict[str, _gettext.NullTranslations | None] = {"chosen": None}
 
 
 def _catalog(languages: list[str] | None) -> _gettext.NullTranslations:
-    # fallback=True: a language with no catalog (English, or one not translated) speaks the code's English.
-    return _gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
+    """The catalog for ``languages`` (None: the environment's choice), found once per choice: a listing of many
+    events asks for a word per field, and finding the file each time would cost a handful of stat() calls."""
+    key = tuple(languages) if languages is not None else tuple(os.environ.get(name) for name in ENVIRONMENT)
+    found = _found.get((languages is None, key))
+    if found is None:
+        # fallback=True: a language with no catalog (English, or one not translated) speaks the code's English.
+        found = _gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
+        _found[(languages is None, key)] = found
+    return found
+
+
+_found: dict[tuple[bool, tuple[str | None, ...]], _gettext.NullTranslations] = {}
 
 
 def _normalise(code: str) -> str:
@@ -86,6 +96,8 @@ def speaking(code: str | None) -> Iterator[str]:
     saved_env = os.environ.get("LANGUAGE")
     try:
         spoken = use_language(code)
+        # Within the block the environment's choice is read once: a command does not change its own locale.
+        _state["chosen"] = _active()
         if code is not None:
             # LANGUAGE is the variable gettext reads first; set for the block, it makes the global functions agree.
             os.environ["LANGUAGE"] = _normalise(code)
