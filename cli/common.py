@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -135,3 +137,20 @@ class InputFile(click.ParamType[str, Any]):
                 ctx,
             )
         return path
+
+
+@contextmanager
+def waiting_said() -> Iterator[None]:
+    """Inside the block, a write kept waiting by another writer says so on standard error."""
+    from tracechain.storage import when_busy
+
+    def say(location: str) -> None:
+        click.echo(
+            _(
+                "waiting: another program is writing to {ledger}; this write goes on when it is done (up to a minute)"
+            ).format(ledger=location),
+            err=True,
+        )
+
+    with when_busy(say):
+        yield

@@ -51,9 +51,12 @@ def with_product(records: Iterable[tuple[int, Any]], product: str | None) -> Ite
     for number, value in records:
         if product is not None and isinstance(value, dict) and value.setdefault("tc:product", product) != product:
             found = value["tc:product"]
-            yield number, ValidationError(
-                f"tc:product is {found!r} but --product is {product!r}",
-                [("$.tc:product", f"expected {product!r}, found {found!r}")],
+            yield (
+                number,
+                ValidationError(
+                    f"tc:product is {found!r} but --product is {product!r}",
+                    [("$.tc:product", f"expected {product!r}, found {found!r}")],
+                ),
             )
         else:
             yield number, value

@@ -8,7 +8,7 @@ import click
 
 from tracechain.i18n import gettext as _
 
-from .common import InputFile, emit, labelled, load_key, password, uscc, verifier
+from .common import InputFile, emit, labelled, load_key, password, uscc, verifier, waiting_said
 
 VERIFIER_HELP = (
     "The key: its verifier key string (NAME+KEYID+KEY), a verifier file holding one, or its key file"
@@ -131,7 +131,7 @@ def register(ledger: str, key_to_register: str, key_path: str, actor: str, opera
 
     actor = uscc(actor, "--actor")
     vk = verifier(key_to_register)
-    with Ledger.open(ledger) as led:
+    with waiting_said(), Ledger.open(ledger) as led:
         index = led.register(vk, actor, load_key(key_path), role="operator" if operator else "actor")
     click.echo(
         _("registered {name} ({key_id}) for {actor} at entry {index}").format(
@@ -152,7 +152,7 @@ def revoke(ledger: str, key_to_revoke: str, key_path: str) -> None:
     from tracechain import Ledger
 
     vk = verifier(key_to_revoke)
-    with Ledger.open(ledger) as led:
+    with waiting_said(), Ledger.open(ledger) as led:
         index = led.revoke(vk, load_key(key_path))
     click.echo(
         _("revoked {name} ({key_id}) at entry {index}").format(name=vk.name, key_id=vk.key_id.hex(), index=index)
@@ -172,7 +172,7 @@ def delegate(ledger: str, agent: str, principal: str, key_path: str, withdraw: b
     from tracechain import Ledger
 
     agent, principal = uscc(agent, "--agent"), uscc(principal, "--for")
-    with Ledger.open(ledger) as led:
+    with waiting_said(), Ledger.open(ledger) as led:
         index = led.delegate(agent, principal, load_key(key_path), withdraw=withdraw)
     message = (
         _("withdrawn at entry {index}: {agent} for {principal}")

@@ -1,13 +1,11 @@
 """Commands that write to a ledger: create it, append events, sign checkpoints, rebuild projections.
 
 Every write says so when it has to wait more than a second for another program's write to finish
-(`tracechain.storage.when_busy`), instead of waiting up to a minute in silence.
+(`common.waiting_said`), instead of waiting up to a minute in silence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -16,30 +14,13 @@ from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
 from tracechain.storage import PROJECTIONS
 
-from .common import InputFile, load_key, uscc
+from .common import InputFile, load_key, uscc, waiting_said
 from .events import PRODUCT_CODES, read_events, utf8_lines, with_product
 
 if TYPE_CHECKING:
     from tracechain.ingest import IngestResult
 
 APPEND_BATCH = 10_000
-
-
-@contextmanager
-def waiting_said() -> Iterator[None]:
-    """Inside the block, a write kept waiting by another writer says so on standard error."""
-    from tracechain.storage import when_busy
-
-    def say(location: str) -> None:
-        click.echo(
-            _(
-                "waiting: another program is writing to {ledger}; this write goes on when it is done (up to a minute)"
-            ).format(ledger=location),
-            err=True,
-        )
-
-    with when_busy(say):
-        yield
 
 
 @click.command()

@@ -9,7 +9,6 @@ import re
 import shutil
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,19 +56,20 @@ def _tamper(folder: Path) -> None:
 
 
 @pytest.fixture
-def hold_the_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path, float], None]]:
-    """Another writer holding the ledger's write lock for a while, and a write that waits 1.5 s at most."""
+def hold_the_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """Another writer holding the ledger's write lock until the test ends, and writes that wait 1.5 s at most."""
     monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 1500)
     holders: list[threading.Thread] = []
+    done = threading.Event()
 
-    def hold(path: Path, seconds: float) -> None:
+    def hold(path: Path) -> None:
         ready = threading.Event()
 
         def run() -> None:
             con = sqlite3.connect(path, isolation_level=None)
             con.execute("BEGIN IMMEDIATE")
             ready.set()
-            time.sleep(seconds)
+            done.wait(60)
             con.execute("ROLLBACK")
             con.close()
 
@@ -79,6 +79,7 @@ def hold_the_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path, f
         ready.wait()
 
     yield hold
+    done.set()
     for thread in holders:
         thread.join()
 
@@ -94,7 +95,7 @@ SITUATIONS: dict[str, Callable[..., None]] = {
     "no password": lambda folder, mp, hold: mp.delenv("TRACECHAIN_PASSWORD"),
     "wrong password": lambda folder, mp, hold: mp.setenv("TRACECHAIN_PASSWORD", "not it"),
     "tampered": lambda folder, mp, hold: _tamper(folder),
-    "busy": lambda folder, mp, hold: hold(folder / "l.db", 3.0),
+    "busy": lambda folder, mp, hold: hold(folder / "l.db"),
     "interrupted": lambda folder, mp, hold: _interrupt(mp),
 }
 
@@ -134,6 +135,7 @@ MATRIX = [
         f"register {{d}}/l.db {{d}}/stranger.pub --key {{d}}/op.key --actor {ACTOR_USCC}",
         2,
     ),
+    ("register", "busy", f"register {{d}}/l.db {{d}}/stranger.pub --key {{d}}/op.key --actor {OPERATOR_USCC}", 3),
     ("revoke", "done", "revoke {d}/l.db {d}/plant.key --key {d}/op.key", 0),
     ("revoke", "unknown key", "revoke {d}/l.db {d}/stranger.pub --key {d}/op.key", 1),
     ("delegate", "done", f"delegate {{d}}/l.db --agent {ACTOR_USCC} --for {OPERATOR_USCC} --key {{d}}/op.key", 0),
@@ -191,7 +193,7 @@ def test_exit_codes(
     line: str,
     expected: int,
     monkeypatch: pytest.MonkeyPatch,
-    hold_the_lock: Callable[[Path, float], None],
+    hold_the_lock: Callable[[Path], None],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     folder = tmp_path / "d"
