@@ -44,7 +44,8 @@ def _texts(command: click.Command) -> Iterator[tuple[object, str, str]]:
         text = getattr(command, attribute)
         if text:
             yield command, attribute, inspect.cleandoc(text).partition("\f")[0]
-    for param in command.params:
+    # click makes the --help option on first use and keeps it (Command._help_option), its text translated then.
+    for param in [*command.params, command._help_option]:
         text = getattr(param, "help", None)
         if text:
             yield param, "help", text
@@ -59,6 +60,8 @@ def help_texts(group: click.Group) -> list[str]:
 def translated(group: click.Group) -> Iterator[None]:
     """Inside the block, every help text of the tree is in the current language; after it, English again."""
     saved: list[tuple[object, str, object]] = []
+    # A --help option click makes during the run is made in the run's language: drop it after, to be made anew.
+    unmade = [command for _, command in commands(group) if command._help_option is None]
     try:
         for _, command in commands(group):
             command.context_class = Context
@@ -75,6 +78,8 @@ def translated(group: click.Group) -> Iterator[None]:
     finally:
         for owner, attribute, value in reversed(saved):
             setattr(owner, attribute, value)
+        for command in unmade:
+            command._help_option = None
 
 
 def _first_sentence(text: str) -> str | None:

@@ -190,3 +190,10 @@ def test_chinese_wraps_by_columns_and_never_starts_a_line_with_closing_punctuati
         assert line.strip()[0] not in "，。：）"
         assert line.strip()[-1] != "（"
     assert wrap("plain English words stay whole", 12) == ["plain", "English", "words stay", "whole"]
+
+
+def test_the_help_option_speaks_each_runs_language_whatever_ran_before(capsys: pytest.CaptureFixture[str]) -> None:
+    """click makes --help once and keeps it: a run must not leave it in its own language for the next."""
+    for language, text in (("en", "Show this message and exit."), ("zh", "显示此帮助并退出。"), ("en", "Show this")):
+        assert main(["--lang", language, "log", "--help"]) == 0
+        assert text in capsys.readouterr().out

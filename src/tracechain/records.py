@@ -6,8 +6,9 @@ quantities with their units, the places and every item code in full. It holds co
 code in the reader's language come from `tracechain.vocabulary` where the record is shown.
 
 A `Selection` is a question such as "the events of lot L20260301 recorded by this enterprise since March":
-`select` answers it from the item index where it can (``code``, ``lot``) and by one pass over the entries where it
-must, and yields every entry it selects with its record (None for entries that are not events).
+`select` answers it from the item index where it can (``code``, ``lot``) and by one pass over the entries, in
+constant memory, where it must, and yields every entry it selects with its record (None for entries that are not
+events).
 """
 
 from __future__ import annotations
@@ -228,25 +229,19 @@ def _looked_up(
 
 
 def _scanned(ledger: Ledger, selection: Selection) -> Iterator[tuple[Entry, Record | None]]:
-    """One pass over the entries. A batch's signer is named by its seal, which follows its entries, so each batch is
-    held until its seal is read (at most one batch of records in memory)."""
-    registered = ledger.keys()
-    verifiers = {k.public: k.verifier for k in registered}
-    held: list[Entry] = []
+    """One pass over the entries, in constant memory. A batch is a run of entries closed by its seal, so the signer
+    is looked up once, at a batch's first entry, and holds for every entry up to the next seal."""
+    signer: tuple[str, VerifierKey] | None = None
+    batch_open = False
     for entry in ledger.entries():
-        if entry.kind != "seal":
-            held.append(entry)
+        if entry.kind == "seal":
+            batch_open = False
+            if selection.empty:
+                yield entry, None
             continue
-        body = entry.body if isinstance(entry.body, dict) else {}
-        key = verifiers.get(body.get("public"))  # type: ignore[arg-type]
-        signer = (str(body.get("actor")), key) if key is not None else None
-        for waiting in held:
-            yield from _chosen(waiting, signer, selection)
-        held = []
-        if selection.empty:
-            yield entry, None
-    for waiting in held:  # entries no seal covers (a ledger cut short: verify says so)
-        yield from _chosen(waiting, None, selection)
+        if not batch_open:
+            signer, batch_open = ledger.signer(entry.index), True
+        yield from _chosen(entry, signer, selection)
 
 
 def _chosen(
