@@ -24,6 +24,7 @@ from tracechain.identifiers import gtin_check_digit, uscc_check_char
 from tracechain.keys import SigningKey
 from tracechain.ledger import Ledger
 from tracechain.verification import verify
+from tracechain.vocabulary import step_word
 
 __all__ = ["DEMO_ORIGIN", "run_demo"]
 
@@ -279,7 +280,7 @@ def run_demo(directory: Path, program: str = "tracechain") -> Iterator[str]:
         timeline = list(ledger.entries(can))
         for entry in timeline:
             ledger.prove_inclusion(entry.index).verify()
-        steps = " → ".join(str(e.event.to_dict()["bizStep"]) for e in timeline if e.event is not None)
+        steps = " → ".join(step_word(e.event.data.get("bizStep")) for e in timeline if e.event is not None)
         yield ngettext(
             "proof: can {can} has {count} event ({steps}), proved in the checkpointed tree",
             "proof: can {can} has {count} events ({steps}), each proved in the checkpointed tree",
