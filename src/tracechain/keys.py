@@ -2,7 +2,8 @@
 
 This is the only module that imports ``cryptography``, and it imports it in the functions that sign, verify or
 open key files: parsing and showing verifier keys, which lookups do, needs none of it. Everything else speaks
-:class:`SigningKey`, :class:`VerifierKey` and raw bytes.
+:class:`SigningKey`, :class:`VerifierKey` and raw bytes. (It is longer than most modules because the key file
+format — writing it, opening it, and reading its public half without the password — is kept in one place.)
 
 Key names and verifier keys follow C2SP signed-note: a name is non-empty, printable, and holds no
 whitespace and no ``+``; the key ID is the first four bytes of
