@@ -87,9 +87,11 @@ def append(
     from tracechain.ingest import append_stream
 
     name = _("standard input") if events == "-" else events
-    with waiting_said(), Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
-        key = load_key(key_path)  # after the ledger opened: a file that is not a ledger is the first thing said
-        try:
+    reading = False
+    try:
+        with waiting_said(), Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
+            key = load_key(key_path)  # after the ledger opened: a file that is not a ledger is the first thing said
+            reading = True  # from here on an interruption is append_stream's to report (AppendInterruptedError)
             result = append_stream(
                 led,
                 with_product(read_events(utf8_lines(stream, name), name), product),
@@ -98,21 +100,29 @@ def append(
                 duplicates="refuse" if refuse_duplicates else "skip",
                 source=name,
             )
-        except AppendInterruptedError as e:
-            done: IngestResult = e.result  # type: ignore[assignment]
-            landed = done.appended + done.skipped
-            click.echo(
-                ngettext(
-                    "interrupted: {landed} of {total} event is in the ledger",
-                    "interrupted: {landed} of {total} events are in the ledger",
-                    done.events,
-                ).format(landed=landed, total=done.events)
-                + (_(" (every event up to line {line})").format(line=done.through) if landed else "")
-                + _("; run the same command again to append the rest (events already in the ledger are skipped)"),
-                err=True,
-            )
-            return 130
-        size = led.size
+            size = led.size
+    except KeyboardInterrupt:
+        if reading:  # after append_stream returned: everything landed, and the plain interruption says enough
+            raise
+        # Before the events were read (opening the ledger, loading the key): nothing was written.
+        click.echo(
+            _("interrupted: no events are in the ledger yet; run the same command again to append them"), err=True
+        )
+        return 130
+    except AppendInterruptedError as e:
+        done: IngestResult = e.result  # type: ignore[assignment]
+        landed = done.appended + done.skipped
+        click.echo(
+            ngettext(
+                "interrupted: {landed} of {total} event is in the ledger",
+                "interrupted: {landed} of {total} events are in the ledger",
+                done.events,
+            ).format(landed=landed, total=done.events)
+            + (_(" (every event up to line {line})").format(line=done.through) if landed else "")
+            + _("; run the same command again to append the rest (events already in the ledger are skipped)"),
+            err=True,
+        )
+        return 130
     if not result.events:
         raise click.UsageError(_("{source}: no events to append").format(source=name))
     click.echo(_landed(result, size))

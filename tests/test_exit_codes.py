@@ -84,6 +84,10 @@ def hold_the_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], 
         thread.join()
 
 
+def _stop(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -97,6 +101,7 @@ SITUATIONS: dict[str, Callable[..., None]] = {
     "tampered": lambda folder, mp, hold: _tamper(folder),
     "busy": lambda folder, mp, hold: hold(folder / "l.db"),
     "interrupted": lambda folder, mp, hold: _interrupt(mp),
+    "interrupted at the key": lambda folder, mp, hold: mp.setattr("tracechain.cli.writing.load_key", _stop),
 }
 
 # (command, situation, command line with {d} for the folder, exit code)
@@ -151,6 +156,7 @@ MATRIX = [
     ("append", "no such events file", "append {d}/l.db {d}/none.jsonl --key {d}/plant.key", 2),
     ("append", "busy", "append {d}/l.db {d}/events.jsonl --key {d}/plant.key", 3),
     ("append", "interrupted", "append {d}/l.db {d}/events.jsonl --key {d}/plant.key", 130),
+    ("append", "interrupted at the key", "append {d}/l.db {d}/events.jsonl --key {d}/plant.key", 130),
     ("checkpoint", "done", "checkpoint {d}/l.db --key {d}/op.key", 0),
     ("checkpoint", "not an operator", "checkpoint {d}/l.db --key {d}/plant.key", 1),
     ("checkpoint", "busy", "checkpoint {d}/l.db --key {d}/op.key", 3),
@@ -207,6 +213,8 @@ def test_exit_codes(
     assert "Traceback" not in out + err
     if expected:
         assert err.strip(), "a failure always says why on standard error"
+    if expected == 130:  # an interrupted append says what is in the ledger and how to go on
+        assert "events are in the ledger" in err and "run the same command again" in err
 
 
 def test_the_readme_and_the_cli_give_the_same_table() -> None:
