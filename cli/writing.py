@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tracechain.i18n import N_, ngettext
 from tracechain.i18n import gettext as _
-from tracechain.i18n import ngettext
 from tracechain.storage import PROJECTIONS
 
 from .common import InputFile, load_key, uscc, waiting_said
@@ -19,6 +19,8 @@ from .events import PRODUCT_CODES, read_events, utf8_lines, with_product
 
 if TYPE_CHECKING:
     from tracechain.ingest import IngestResult
+
+NOTHING_LANDED = N_("interrupted: no events are in the ledger yet; run the same command again to append them")
 
 APPEND_BATCH = 10_000
 
@@ -105,13 +107,14 @@ def append(
         if reading:  # after append_stream returned: everything landed, and the plain interruption says enough
             raise
         # Before the events were read (opening the ledger, loading the key): nothing was written.
-        click.echo(
-            _("interrupted: no events are in the ledger yet; run the same command again to append them"), err=True
-        )
+        click.echo(_(NOTHING_LANDED), err=True)
         return 130
     except AppendInterruptedError as e:
         done: IngestResult = e.result  # type: ignore[assignment]
         landed = done.appended + done.skipped
+        if not landed:  # stopped while reading or validating: the count read so far is not the input's size
+            click.echo(_(NOTHING_LANDED), err=True)
+            return 130
         click.echo(
             ngettext(
                 "interrupted: {landed} of {total} event is in the ledger",
