@@ -578,6 +578,24 @@ class Ledger:
         for row in self._store.lookup(ITEMS, identifiers.canonical_code(code)):
             yield self.entry(row[-1])
 
+    def entries_of_lot(self, lot: str) -> Iterator[Entry]:
+        """The event entries of a lot, in order: ``lot`` is a lot number (of any GTIN) or a lot-level code.
+
+        For now these are the events naming the lot's lot-level code (GTIN + ``/10/{lot}``), found by one pass over
+        the item index; the events of serialised units that name only their serial codes join them when the lots
+        projection (unit → lot) lands, which this method will read instead.
+        """
+        try:
+            code: str | None = identifiers.canonical_code(lot)
+        except ValidationError:  # not a code that tracechain recognises: a lot number
+            code = None
+        if code is not None and identifiers.lot_of(code) is not None:  # a lot-level code: one lookup
+            wanted = {row[-1] for row in self._store.lookup(ITEMS, code)}
+        else:
+            wanted = {row[-1] for row in self._store.iter_rows(ITEMS) if identifiers.lot_of(row[0]) == lot}
+        for index in sorted(wanted):
+            yield self.entry(index)
+
     def prove_item(self, code: str, size: int | None = None) -> list[InclusionProof]:
         """Inclusion proofs of every event entry naming the item ``code`` (any spelling), in one tree size."""
         with self._store.read():
