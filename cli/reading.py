@@ -216,9 +216,13 @@ def _write_json(led: Any, chosen: Iterator[tuple[Entry, Record | None]]) -> int:
     # Written entry by entry so a large ledger never sits in memory.
     out.write(f'{{"size": {led.size}, "entries": [')
     for n, (entry, record) in enumerate(chosen):
-        signer = {}
+        signer: dict[str, Any] = {}
         if record is not None and record.signer_actor is not None:
             signer = {"signer": {"actor": record.signer_actor, "key": record.signer_key}}
+        elif record is None:  # genesis, key and seal entries: who signed their batch
+            found_signer = led.signer(entry.index)
+            if found_signer is not None:
+                signer = {"signer": {"actor": found_signer[0], "key": str(found_signer[1])}}
         out.write(("," if n else "") + "\n  " + to_json(entry.to_dict() | signer))
         found += 1
     out.write("\n]}\n")
