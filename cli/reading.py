@@ -310,7 +310,7 @@ def _words(record: Record) -> dict[str, str]:
 def _record_lines(record: Record) -> list[str]:
     words = _words(record)
     kind = words["type"] + (_(", ") + words["action"] if words["action"] else "")
-    head = f"{record.index:>8}  {record.time}  {words['step']} · {words['disposition']}  ({kind})"
+    head = f"{record.entry:>8}  {record.time}  {words['step']} · {words['disposition']}  ({kind})"
     enterprise = " ".join(
         p for p in (record.enterprise_name, f"({record.enterprise_uscc})" if record.enterprise_uscc else None) if p
     )
@@ -379,7 +379,7 @@ def _write_csv(path: str, chosen: Iterator[tuple[Entry, Record | None]]) -> int:
             words = _words(record)
             writer.writerow(
                 [
-                    record.index,
+                    record.entry,
                     record.time,
                     record.enterprise_name or "",
                     record.enterprise_uscc or "",

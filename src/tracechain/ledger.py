@@ -12,10 +12,9 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import count
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from tracechain import encoding, identifiers, merkle
-from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
 from tracechain.entries import (
     ENTRY_VERSION,
     ROLES,
@@ -42,6 +41,9 @@ from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
 from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
 from tracechain.storage.projections import event_digest
 from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
+
+if TYPE_CHECKING:
+    from tracechain.checkpoints import Checkpoint
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
@@ -76,6 +78,8 @@ class Ledger:
 
         The operator key signs checkpoints, whose C2SP key name is the origin, so the key must be named so.
         """
+        from tracechain.checkpoints import Checkpoint  # here, not above: a lookup never loads checkpoints
+
         Checkpoint(origin, 0, merkle.EMPTY_ROOT)  # validates the origin's form
         if key.name != origin:
             raise CheckpointError(
@@ -432,6 +436,8 @@ class Ledger:
             stored = self._store.checkpoints()
             since = stored[-1][0] if stored else 0
             self._recheck(since, size)
+            from tracechain.checkpoints import Checkpoint
+
             cp = Checkpoint(self.origin, size, self._root(size))
             note = cp.sign(key)
             self._store.add_checkpoint(size, note)
@@ -465,6 +471,8 @@ class Ledger:
 
     def open_checkpoint(self, note: str) -> Checkpoint:
         """A checkpoint signed by one of this ledger's operator keys (revoked ones included: old notes stay valid)."""
+        from tracechain.checkpoints import open_checkpoint
+
         return open_checkpoint(note, self.checkpoint_verifiers(), origin=self.origin)
 
     # --- reading and proving -------------------------------------------------------------------------------
@@ -538,6 +546,8 @@ class Ledger:
 
     def prove_against(self, note: str) -> ConsistencyProof:
         """A consistency proof from a checkpoint someone holds to the ledger now; refuses a checkpoint it extends."""
+        from tracechain.checkpoints import parse_unverified
+
         held = parse_unverified(note)
         if held.origin != self.origin:
             raise CheckpointError(f"checkpoint is of log {held.origin!r}, this ledger is {self.origin!r}")
