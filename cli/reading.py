@@ -269,9 +269,13 @@ def _write_json(led: Any, chosen: Iterator[tuple[Entry, Record | None]]) -> int:
     # Written entry by entry so a large ledger never sits in memory.
     out.write(f'{{"size": {led.size}, "entries": [')
     for n, (entry, record) in enumerate(chosen):
-        signer = {}
+        signer: dict[str, Any] = {}
         if record is not None and record.signer_actor is not None:
             signer = {"signer": {"actor": record.signer_actor, "key": record.signer_key}}
+        elif record is None:  # genesis, key and seal entries: who signed their batch
+            found_signer = led.signer(entry.index)
+            if found_signer is not None:
+                signer = {"signer": {"actor": found_signer[0], "key": str(found_signer[1])}}
         out.write(("," if n else "") + "\n  " + to_json(entry.to_dict() | signer))
         found += 1
     out.write("\n]}\n")
@@ -359,7 +363,7 @@ def _words(record: Record) -> dict[str, str]:
 def _record_lines(record: Record) -> list[str]:
     words = _words(record)
     kind = words["type"] + (_(", ") + words["action"] if words["action"] else "")
-    head = f"{record.index:>8}  {record.time}  {words['step']} · {words['disposition']}  ({kind})"
+    head = f"{record.entry:>8}  {record.time}  {words['step']} · {words['disposition']}  ({kind})"
     enterprise = " ".join(
         p for p in (record.enterprise_name, f"({record.enterprise_uscc})" if record.enterprise_uscc else None) if p
     )
@@ -428,7 +432,7 @@ def _write_csv(path: str, chosen: Iterator[tuple[Entry, Record | None]]) -> int:
             words = _words(record)
             writer.writerow(
                 [
-                    record.index,
+                    record.entry,
                     record.time,
                     record.enterprise_name or "",
                     record.enterprise_uscc or "",
