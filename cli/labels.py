@@ -9,10 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
-from tracechain import issuing, labels, qr
+from tracechain import labels
 from tracechain.errors import TracechainError
-from tracechain.events import parse_json
-from tracechain.profiles import PRODUCTS
+from tracechain.words import PRODUCTS
 
 from .common import InputFile
 from .common import emit as _emit
@@ -21,7 +20,7 @@ from .common import load_key as _load_key
 __all__ = ["labels_command", "qr_command"]
 
 T = TypeVar("T")
-_GS1_PRODUCTS = [p for p in PRODUCTS if p != "vet_drug"]
+_GS1_PRODUCTS = sorted(p for p in PRODUCTS if p != "vet_drug")
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -43,6 +42,8 @@ def _read_kde(path: str) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise LabelCommandError(f"{path}: cannot be read as UTF-8 text ({e})") from e
+    from tracechain.events import parse_json
+
     value = _run(lambda: parse_json(text, source=path))
     if not isinstance(value, dict):
         raise LabelCommandError(f"{path}: expected a JSON object of key data elements, found {type(value).__name__}")
@@ -68,7 +69,7 @@ def _day(value: datetime | None) -> date | None:
 @click.command("labels")
 @click.option("--gtin", required=True, help="GTIN-8, -12, -13 or -14 of the product.")
 @click.option("--lot", required=True, help="Batch or lot number (AI 10): 1-20 characters of GS1 set 82.")
-@click.option("--count", required=True, type=click.IntRange(1, issuing.MAX_LOT_COUNT), help="How many labels to issue.")
+@click.option("--count", required=True, type=click.IntRange(1, labels.MAX_LOT_COUNT), help="How many labels to issue.")
 @click.option(
     "--key",
     "key_path",
@@ -107,7 +108,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--production", type=_DATE, help="Production date YYYY-MM-DD (AI 11 in the events).")
 @click.option("--expiry", type=_DATE, help="Expiry date YYYY-MM-DD, printed in the code as AI 17 and signed.")
 @click.option("--when", "when_text", help="Commissioning time, ISO 8601 with offset (default: now).")
-@click.option("--format", "image_format", type=click.Choice(qr.FORMATS), help="Also write one image per label.")
+@click.option("--format", "image_format", type=click.Choice(labels.FORMATS), help="Also write one image per label.")
 @click.option("--scale", default=8, show_default=True, type=click.IntRange(1, 64), help="PNG pixels per module.")
 @click.option(
     "--font",
@@ -115,7 +116,7 @@ def _day(value: datetime | None) -> date | None:
     help="TrueType/OpenType font for PNG captions (one with CJK glyphs prints Chinese product names).",
 )
 @click.option(
-    "--ec-level", default="M", show_default=True, type=click.Choice(qr.EC_LEVELS), help="QR error correction."
+    "--ec-level", default="M", show_default=True, type=click.Choice(labels.EC_LEVELS), help="QR error correction."
 )
 @click.option("--workers", type=click.IntRange(1), help="Processes rendering images (default: every core).")
 @click.option("--per-event", default=1000, show_default=True, type=click.IntRange(1, 100_000), help="Items per event.")
@@ -147,6 +148,8 @@ def labels_command(
     for label-printing software) and with --format one image per label in images/. Nothing is written unless
     every event validates against the product profile.
     """
+    from tracechain import issuing
+
     kde = _read_kde(kde_path)
     when = _when(when_text)
     key = _run(lambda: _load_key(key_path))
@@ -210,7 +213,7 @@ def labels_command(
 @click.option(
     "--format",
     "image_format",
-    type=click.Choice(qr.FORMATS),
+    type=click.Choice(labels.FORMATS),
     help="Image format (default: from the --out suffix, else png).",
 )
 @click.option("--name", help="Product name printed under the code (default: the GTIN).")
@@ -221,7 +224,7 @@ def labels_command(
     help="TrueType/OpenType font for the PNG caption (one with CJK glyphs prints Chinese names).",
 )
 @click.option(
-    "--ec-level", default="M", show_default=True, type=click.Choice(qr.EC_LEVELS), help="QR error correction."
+    "--ec-level", default="M", show_default=True, type=click.Choice(labels.EC_LEVELS), help="QR error correction."
 )
 def qr_command(
     code: str,
@@ -238,6 +241,8 @@ def qr_command(
 
     Prints the payload, or with --out writes it as a PNG or SVG with the product, lot and serial under the code.
     """
+    from tracechain import issuing, qr
+
     key = None if key_path is None else _run(lambda: _load_key(key_path))
     payload = _run(lambda: labels.payload_for_code(code, key, domain=resolver))
     if out_file is None:

@@ -9,9 +9,6 @@ from typing import Any
 
 import click
 
-from tracechain.mirror import mirror as mirror_log
-from tracechain.publish import publish as publish_ledger
-
 from .common import InputFile, LedgerLocation
 
 
@@ -21,6 +18,8 @@ from .common import InputFile, LedgerLocation
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def publish(ledger: str, directory: str, as_json: bool) -> None:
     """Publish LEDGER at its newest checkpoint into DIRECTORY (checkpoint, tiles, entry bundles); incremental."""
+    from tracechain.publish import publish as publish_ledger
+
     result = publish_ledger(ledger, directory)
     if as_json:
         fields = ("size", "previous_size", "tiles_written", "bundles_written")
@@ -57,6 +56,8 @@ def mirror(source: str, ledger: str, as_json: bool) -> None:
     what LEDGER already holds — fewer entries, or another past — is refused with both checkpoints as evidence
     (exit 1), and LEDGER is left as it was.
     """
+    from tracechain.mirror import mirror as mirror_log
+
     result = mirror_log(source, ledger)
     if as_json:
         fields = ("size", "previous_size", "appended")

@@ -7,17 +7,20 @@ import dataclasses
 import os
 import stat
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracechain import Ledger, bundles, qr, scan
+from tracechain import Ledger
 from tracechain.errors import LabelError, TracechainError
 from tracechain.keys import VerifierKey
 from tracechain.labels import Label
 from tracechain.storage.scanlog import ScanLog, ScanRecord
 
 from .common import InputFile, emit
+
+if TYPE_CHECKING:
+    from tracechain import scan
 
 _MAX_KEY_FILE = 64 << 10
 
@@ -52,6 +55,8 @@ def _verifier(value: str, option: str) -> VerifierKey:
 def _read_bundle(path: str, option: str) -> bytes:
     """A bundle file's bytes; a file that does not even start as a bundle is a usage error naming it (a damaged
     bundle is not: it fails verification)."""
+    from tracechain import bundles
+
     with open(path, "rb") as f:
         data = f.read(bundles.MAX_BUNDLE_BYTES + 1)
     if not data.startswith(bundles.BUNDLE_HEADER.encode() + b"\n"):
@@ -62,6 +67,8 @@ def _read_bundle(path: str, option: str) -> bytes:
 
 
 def _issuers(values: tuple[str, ...]) -> scan.Issuers:
+    from tracechain import scan
+
     out = scan.Issuers()
     for value in values:
         owner, sep, key = value.partition("=")
@@ -77,6 +84,8 @@ def _issuers(values: tuple[str, ...]) -> scan.Issuers:
 def _scan(
     when: str | None, region: str | None, lat: float | None, lon: float | None, by: str | None, first_sale: bool
 ) -> ScanRecord | None:
+    from tracechain import scan
+
     given = [name for name, v in (("--when", when), ("--lat", lat), ("--lon", lon), ("--by", by)) if v is not None]
     if region is None:
         if given or first_sale:
@@ -98,6 +107,8 @@ def _scan(
 
 
 def _labels(image: str | None, payload: str | None) -> list[Label]:
+    from tracechain import qr, scan
+
     if payload is not None:
         return [scan.read_payload(payload)]
     if image is None:
@@ -204,6 +215,8 @@ def scan_command(
     The label comes from IMAGE (PNG or JPEG; every label in it is judged), from --text, or, with --bundle alone,
     is the bundle's item. The history comes from --ledger or --bundle. Exits 0 only when every code is GENUINE.
     """
+    from tracechain import scan
+
     if image is not None and payload is not None:
         raise click.UsageError("give an IMAGE or --text, not both")
     if (ledger is None) == (bundle_path is None):
@@ -240,6 +253,8 @@ def _judge(
     this_scan: ScanRecord | None,
     log: ScanLog | None,
 ) -> list[scan.Verdict]:
+    from tracechain import bundles
+
     if bundle_path is not None:
         if not keys:
             raise click.UsageError("--bundle needs the log's --verifier key to check the bundle's checkpoint")
@@ -265,6 +280,8 @@ def _one(
     this_scan: ScanRecord | None,
     log: ScanLog | None,
 ) -> scan.Verdict:
+    from tracechain import scan
+
     subject = label.code if label is not None else code
     assert subject is not None
     current = None if this_scan is None else dataclasses.replace(this_scan, code=subject)
@@ -290,6 +307,8 @@ def _one(
 def verify_bundle_command(bundle_path: str, verifiers: tuple[str, ...], as_json: bool) -> int:
     """Check a proof bundle offline: every entry proved in its signed checkpoint, every batch signature by a key
     the bundle's key entries register, the item named by its events. Exits 0 when it holds, 1 when it does not."""
+    from tracechain import bundles
+
     keys = [_verifier(v, "--verifier") for v in verifiers]
     report = bundles.verify_bundle(_read_bundle(bundle_path, "FILE"), keys, subject=bundle_path)
     if as_json:

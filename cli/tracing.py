@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 import tracechain
-from tracechain.audits import AuditOptions
 from tracechain.checkpoints import parse_unverified
 from tracechain.errors import IdentifierError, TracechainError
 from tracechain.events import to_json
@@ -179,6 +178,8 @@ def audit(
     Exits 1 when a finding is an error. JSON file: {"ok", "ledgers", "figures", "counts",
     "findings": [{"rule", "severity", "indexes", "message", "index", "ledger", "code"?}]}.
     """
+    from tracechain.audits import AuditOptions  # loaded by the command that needs it: a faster start
+
     held = _held(ledgers, _origins(ledgers), checkpoint_files)
     bar = None
     progress = None

@@ -16,12 +16,12 @@ from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
 from tracechain.storage import open_store
 from tracechain.storage.published import is_published
-from tracechain.verification import WitnessPolicy
 
 from .common import InputFile, LedgerLocation, emit, labelled, verifier
 
 if TYPE_CHECKING:
     from tracechain.checkpoints import Checkpoint
+    from tracechain.verification import WitnessPolicy
 
 
 def _read_note(path: str, hint: str) -> tuple[str, Checkpoint]:
@@ -72,6 +72,8 @@ def _held(ledger: str, paths: tuple[str, ...]) -> list[str]:
 
 def _policy(keys: tuple[str, ...], quorum: int | None) -> WitnessPolicy | None:
     """The witness policy of --witness and --quorum; one that cannot be met is a usage error."""
+    from tracechain.verification import WitnessPolicy
+
     try:
         return WitnessPolicy.of(keys, quorum)
     except TracechainError as e:

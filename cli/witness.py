@@ -8,7 +8,6 @@ import click
 
 from tracechain.errors import WitnessError
 from tracechain.witness import CosignerKey, Witness, parse_logs
-from tracechain.witness_server import parse_listen, serve_witness
 
 from .common import InputFile
 from .common import load_key as _load_key
@@ -44,6 +43,8 @@ def vkey(key_path: str) -> None:
 )
 def serve(key_path: str, logs_path: str, listen: str, state_path: str | None) -> None:
     """Serve POST /add-checkpoint (C2SP tlog-witness) for the logs in --logs until interrupted."""
+    from tracechain.witness_server import parse_listen, serve_witness  # the HTTP server loads only to serve
+
     # A bad address or logs file is a usage error (exit 2), found before the key is unlocked.
     try:
         parse_listen(listen)

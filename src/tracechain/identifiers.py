@@ -23,10 +23,6 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 from urllib.parse import quote, unquote, urlsplit
 
-from biip import ParseError
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_messages import GS1Message
-
 from tracechain import _spellings
 from tracechain.errors import IdentifierError
 
@@ -377,6 +373,8 @@ def _canonical_from_values(values: dict[str, str], source: str) -> str | None:
 
 
 def _parse_element_string(text: str) -> Any:
+    from biip import ParseError  # here: a lookup of a canonical code never loads biip's tables
+    from biip.gs1_messages import GS1Message
 
     try:
         if text.startswith("("):
@@ -435,6 +433,8 @@ def _parse_dl(text: str) -> tuple[str, dict[str, str], Any]:
     else:
         validate_gln(raw_key)
     rebuilt = f"https://{CANONICAL_DOMAIN}/{'/'.join(rest)}" + (f"?{parts.query}" if parts.query else "")
+    from biip import ParseError
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 
     try:
         element_strings = GS1DigitalLinkURI.parse(rebuilt).element_strings
