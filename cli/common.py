@@ -15,6 +15,7 @@ import click
 from tracechain.i18n import gettext as _
 
 if TYPE_CHECKING:
+    from tracechain.checkpoints import Checkpoint
     from tracechain.keys import SigningKey, VerifierKey
     from tracechain.witness import WitnessEndpoint
 
@@ -62,6 +63,26 @@ def verifier(value: str, hint: str = "VERIFIER") -> VerifierKey:
                 value=value, problem=e
             ),
             param_hint=hint,
+        ) from e
+
+
+def read_checkpoint(path: str, hint: str) -> tuple[str, Checkpoint]:
+    """A checkpoint file's note and what it claims, unverified; a file that is not a checkpoint is a usage error."""
+    from tracechain.checkpoints import parse_unverified
+    from tracechain.errors import TracechainError
+
+    with open(path, "rb") as f:
+        data = f.read(1 << 20)
+    try:
+        note = data.decode("utf-8")
+        return note, parse_unverified(note)
+    except UnicodeDecodeError as e:
+        raise click.BadParameter(
+            _("{path}: not a checkpoint (not UTF-8 text)").format(path=path), param_hint=hint
+        ) from e
+    except TracechainError as e:
+        raise click.BadParameter(
+            _("{path}: not a checkpoint ({problem})").format(path=path, problem=e), param_hint=hint
         ) from e
 
 
@@ -171,7 +192,7 @@ def witnesses(values: tuple[str, ...], option: str) -> list[WitnessEndpoint]:
     except WitnessError as e:
         raise click.BadParameter(str(e), param_hint=option) from e
     if len({(w.key.name, w.key.key_id) for w in chosen}) != len(chosen):
-        raise click.BadParameter("the same witness key is given twice", param_hint=option)
+        raise click.BadParameter(_("the same witness key is given twice"), param_hint=option)
     return chosen
 
 

@@ -11,6 +11,8 @@ import click
 
 from tracechain import labels
 from tracechain.errors import TracechainError
+from tracechain.i18n import gettext as _
+from tracechain.i18n import ngettext
 from tracechain.words import PRODUCTS
 
 from .common import InputFile
@@ -41,12 +43,18 @@ def _read_kde(path: str) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise LabelCommandError(f"{path}: cannot be read as UTF-8 text ({e})") from e
+        raise LabelCommandError(
+            _("{file}: cannot be read as UTF-8 text ({problem})").format(file=path, problem=e)
+        ) from e
     from tracechain.events import parse_json
 
     value = _run(lambda: parse_json(text, source=path))
     if not isinstance(value, dict):
-        raise LabelCommandError(f"{path}: expected a JSON object of key data elements, found {type(value).__name__}")
+        raise LabelCommandError(
+            _("{file}: expected a JSON object of key data elements, found {found}").format(
+                file=path, found=type(value).__name__
+            )
+        )
     return value
 
 
@@ -56,9 +64,13 @@ def _when(text: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError as e:
-        raise click.BadParameter(f"expected an ISO 8601 time with its offset, found {text!r}") from e
+        raise click.BadParameter(
+            _("expected an ISO 8601 time with its offset, found {text!r}").format(text=text)
+        ) from e
     if when.utcoffset() is None:
-        raise click.BadParameter(f"expected an ISO 8601 time with its offset (e.g. +08:00), found {text!r}")
+        raise click.BadParameter(
+            _("expected an ISO 8601 time with its offset (e.g. +08:00), found {text!r}").format(text=text)
+        )
     return when
 
 
@@ -188,11 +200,28 @@ def labels_command(
     if as_json:
         _emit(summary)
         return
-    click.echo(f"issued {len(issued.labels)} labels for GTIN {issued.gtin}, lot {issued.lot}:")
-    click.echo(f"  {issued.events_path} ({issued.events} commissioning events)")
+    count = len(issued.labels)
+    click.echo(
+        ngettext(
+            "issued {count} label for GTIN {gtin}, lot {lot}:",
+            "issued {count} labels for GTIN {gtin}, lot {lot}:",
+            count,
+        ).format(count=count, gtin=issued.gtin, lot=issued.lot)
+    )
+    click.echo(
+        "  "
+        + ngettext(
+            "{file} ({count} commissioning event)", "{file} ({count} commissioning events)", issued.events
+        ).format(file=issued.events_path, count=issued.events)
+    )
     click.echo(f"  {issued.csv_path}")
     if issued.images_dir is not None:
-        click.echo(f"  {issued.images_dir}/ ({len(issued.labels)} {image_format} images)")
+        click.echo(
+            "  "
+            + ngettext("{folder}/ ({count} {format} image)", "{folder}/ ({count} {format} images)", count).format(
+                folder=issued.images_dir, count=count, format=image_format
+            )
+        )
 
 
 @click.command("qr")
@@ -261,11 +290,17 @@ def qr_command(
         with open(out_file, "xb") as f:
             f.write(data)
     except FileExistsError as e:
-        raise LabelCommandError(f"{out_file}: already exists; refusing to overwrite it") from e
+        raise LabelCommandError(_("{file}: already exists; refusing to overwrite it").format(file=out_file)) from e
     except OSError as e:
-        raise LabelCommandError(f"{out_file}: cannot be written ({e.strerror})") from e
+        raise LabelCommandError(
+            _("{file}: cannot be written ({problem})").format(file=out_file, problem=e.strerror)
+        ) from e
     symbol = _run(lambda: qr.encode(payload, ec_level=ec_level))
-    click.echo(f"wrote {out_file}: QR version {symbol.version}, level {ec_level}, {len(payload.encode())} bytes")
+    click.echo(
+        _("wrote {file}: QR version {version}, level {level}, {size} bytes").format(
+            file=out_file, version=symbol.version, level=ec_level, size=len(payload.encode())
+        )
+    )
 
 
 COMMANDS = [labels_command, qr_command]

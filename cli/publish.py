@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from tracechain.i18n import gettext as _
+
 from .common import InputFile, LedgerLocation
 
 
@@ -26,8 +28,15 @@ def publish(ledger: str, directory: str, as_json: bool) -> None:
         click.echo(json.dumps({name: getattr(result, name) for name in fields}))
         return
     click.echo(
-        f"published {result.size} entries to {directory} (was {result.previous_size}):"
-        f" {result.tiles_written} tiles and {result.bundles_written} entry bundles written"
+        _(
+            "published {size} entries to {folder} (was {previous}): {tiles} tiles and {bundles} entry bundles written"
+        ).format(
+            size=result.size,
+            folder=directory,
+            previous=result.previous_size,
+            tiles=result.tiles_written,
+            bundles=result.bundles_written,
+        )
     )
 
 
@@ -63,7 +72,11 @@ def mirror(source: str, ledger: str, as_json: bool) -> None:
         fields = ("size", "previous_size", "appended")
         click.echo(json.dumps({name: getattr(result, name) for name in fields}))
         return
-    click.echo(f"mirrored {source} into {ledger}: {result.appended} entries appended, size {result.size}")
+    click.echo(
+        _("mirrored {source} into {ledger}: {appended} entries appended, size {size}").format(
+            source=source, ledger=ledger, appended=result.appended, size=result.size
+        )
+    )
 
 
 COMMANDS = [publish, mirror]

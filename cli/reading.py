@@ -68,7 +68,7 @@ def prove(
     """
     if bundle_path is not None:
         if code is None or index is not None or old_size is not None or size is not None:
-            raise click.UsageError("--bundle goes with --code alone (the bundle is proved at the latest checkpoint)")
+            raise click.UsageError(_("--bundle goes with --code alone (the bundle is proved at the latest checkpoint)"))
         return _write_bundle(ledger, _code(code) or "", bundle_path, as_json)
     chosen = [
         name for name, value in (("--index", index), ("--code", code), ("--consistency", old_size)) if value is not None
@@ -134,7 +134,9 @@ def _write_bundle(ledger: str, code: str, path: str, as_json: bool) -> int:
             f"{path}: already exists; a bundle is written to a new file", param_hint="--bundle"
         ) from e
     except OSError as e:
-        raise click.BadParameter(f"{path}: cannot be written ({e.strerror})", param_hint="--bundle") from e
+        raise click.BadParameter(
+            _("{file}: cannot be written ({problem})").format(file=path, problem=e.strerror), param_hint="--bundle"
+        ) from e
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(staging)
@@ -142,7 +144,13 @@ def _write_bundle(ledger: str, code: str, path: str, as_json: bool) -> int:
     if as_json:
         emit(summary)
     else:
-        click.echo(f"wrote {path}: {len(bundle.entries)} entries for {bundle.code} ({len(data):,} bytes)")
+        click.echo(
+            ngettext(
+                "wrote {file}: {count} entry for {code} ({size:,} bytes)",
+                "wrote {file}: {count} entries for {code} ({size:,} bytes)",
+                len(bundle.entries),
+            ).format(file=path, count=len(bundle.entries), code=bundle.code, size=len(data))
+        )
     return 0
 
 

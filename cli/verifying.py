@@ -10,35 +10,16 @@ from typing import TYPE_CHECKING
 import click
 
 import tracechain
-from tracechain.checkpoints import parse_unverified
 from tracechain.errors import FetchError, LedgerFormatError, TracechainError
 from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
 from tracechain.storage import open_store
 from tracechain.storage.published import is_published
 
-from .common import InputFile, LedgerLocation, emit, labelled, verifier
+from .common import InputFile, LedgerLocation, emit, labelled, read_checkpoint, verifier
 
 if TYPE_CHECKING:
-    from tracechain.checkpoints import Checkpoint
     from tracechain.verification import WitnessPolicy
-
-
-def _read_note(path: str, hint: str) -> tuple[str, Checkpoint]:
-    """A checkpoint file's note and what it claims; a file that is not a checkpoint is a usage error."""
-    with open(path, "rb") as f:
-        data = f.read(1 << 20)
-    try:
-        note = data.decode("utf-8")
-        return note, parse_unverified(note)
-    except UnicodeDecodeError as e:
-        raise click.BadParameter(
-            _("{path}: not a checkpoint (not UTF-8 text)").format(path=path), param_hint=hint
-        ) from e
-    except TracechainError as e:
-        raise click.BadParameter(
-            _("{path}: not a checkpoint ({problem})").format(path=path, problem=e), param_hint=hint
-        ) from e
 
 
 def _held(ledger: str, paths: tuple[str, ...]) -> list[str]:
@@ -58,7 +39,7 @@ def _held(ledger: str, paths: tuple[str, ...]) -> list[str]:
             store.close()
     notes = []
     for path in paths:
-        note, cp = _read_note(path, "--checkpoint")
+        note, cp = read_checkpoint(path, "--checkpoint")
         if origin is not None and cp.origin != origin:
             raise click.BadParameter(
                 _("{path}: a checkpoint of ledger {theirs!r}, not of this ledger ({ours!r})").format(
@@ -226,7 +207,7 @@ def check_proof(proof_file: str, checkpoint_files: tuple[str, ...], verifiers: t
         document = parse_json(data, source=proof_file)
     except ValidationError as e:
         raise click.BadParameter(str(e), param_hint="PROOF") from e
-    notes = [_read_note(path, "--checkpoint")[0] for path in checkpoint_files]
+    notes = [read_checkpoint(path, "--checkpoint")[0] for path in checkpoint_files]
     keys = [verifier(v, "--verifier") for v in verifiers]
     try:
         checked = check(document, notes, keys)

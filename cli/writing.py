@@ -161,9 +161,14 @@ def checkpoint(ledger: str, key_path: str, witness_specs: tuple[str, ...]) -> in
     for outcome in result.outcomes:
         name = outcome.witness.key.name
         if outcome.error:
-            click.echo(f"witness {name} ({outcome.witness.url}) did not cosign: {outcome.error}", err=True)
+            click.echo(
+                _("witness {name} ({url}) did not cosign: {problem}").format(
+                    name=name, url=outcome.witness.url, problem=outcome.error
+                ),
+                err=True,
+            )
         else:
-            click.echo(f"witness {name} cosigned", err=True)
+            click.echo(_("witness {name} cosigned").format(name=name), err=True)
     return 1 if any(o.error for o in result.outcomes) else 0
 
 
@@ -198,12 +203,16 @@ def witnesses_command(ledger: str, added: tuple[str, ...], removed: tuple[str, .
         if added or removed:
             unknown = [r for r in removed if not any(r in (w.key.name, str(w.key)) for w in current)]
             if unknown:
-                raise click.BadParameter(f"no witness named {unknown[0]!r} in the list", param_hint="--remove")
+                raise click.BadParameter(
+                    _("no witness named {name!r} in the list").format(name=unknown[0]), param_hint="--remove"
+                )
             kept = [w for w in current if w.key.name not in removed and str(w.key) not in removed]
             taken = {w.key for w in kept}
             clash = next((w for w in new if w.key in taken), None)
             if clash is not None:
-                raise click.BadParameter(f"witness {clash.key.name} is already in the list", param_hint="--add")
+                raise click.BadParameter(
+                    _("witness {name} is already in the list").format(name=clash.key.name), param_hint="--add"
+                )
             current = kept + new
             led.set_witnesses(current)
     if as_json:
@@ -212,7 +221,7 @@ def witnesses_command(ledger: str, added: tuple[str, ...], removed: tuple[str, .
     for w in current:
         click.echo(str(w))
     if not current:
-        click.echo("no witnesses: checkpoints are signed by the operator alone", err=True)
+        click.echo(_("no witnesses: checkpoints are signed by the operator alone"), err=True)
 
 
 @click.command()

@@ -107,15 +107,7 @@ def test_the_whole_listing_names_keys_seals_and_each_batchs_signer(
     [
         (["--lot", "L20260301"], [4, 6]),
         (["--lot", LOT_CODE], [4, 6]),
-        pytest.param(
-            ["--lot", "L20260305"],
-            [8],
-            marks=pytest.mark.xfail(
-                reason="a lot named only in its units' events (tc:kde.lot) needs the lots projection (unit → lot),"
-                " which Ledger.entries_of_lot reads once it lands; strict, so this passes then and must be unmarked",
-                strict=True,
-            ),
-        ),
+        (["--lot", "L20260305"], [8]),
         (["--enterprise", ACTOR_USCC], [4, 5, 6, 8]),
         (["--enterprise", "另一家"], [8]),
         (["--product", "food"], [4, 5, 6, 8]),
@@ -254,3 +246,49 @@ def test_local_time_keeps_the_events_offset() -> None:
     micros = parse_moment("2026-03-01T08:00:00.25+08:00")
     assert local_time(micros, "+08:00") == "2026-03-01 08:00:00.25 +08:00"
     assert local_time(micros, "-05:30") == "2026-02-28 18:30:00.25 -05:30"
+
+
+def _units(lot: str, first: int, count: int) -> list[str]:
+    return [f"https://id.gs1.org/01/{GTIN14}/21/{lot}-{n:07d}" for n in range(first, first + count)]
+
+
+def _two_lots(ledger: Ledger, key: SigningKey, units_per_event: int, events_per_lot: int) -> list[int]:
+    """Lots L20260310 and L20260311 commissioned unit by unit, then every other unit shipped in events that name
+    only serial codes (no lot), as a warehouse scanner records them; returns the indexes of L20260310's events."""
+    mine: list[int] = []
+    for lot, minute in (("L20260310", 0), ("L20260311", 30)):
+        events = []
+        for n in range(events_per_lot):
+            units = _units(lot, n * units_per_event, units_per_event)
+            made = make_event(n, epcList=units, eventTime=f"2026-03-10T08:{minute:02d}:00+08:00")
+            made["tc:kde"] = dict(made["tc:kde"], lot=lot)
+            ship = make_event(n, epcList=units[::2], bizStep="shipping", action="OBSERVE", disposition="in_transit")
+            ship["eventTime"] = f"2026-03-11T09:{minute:02d}:00+08:00"
+            del ship["tc:kde"]["lot"]
+            events += [made, ship]
+        for start in range(0, len(events), 10_000):
+            receipt = ledger.append_many(events[start : start + 10_000], key)
+            if lot == "L20260310":
+                mine += list(receipt.indices)
+    return mine
+
+
+def test_log_lot_finds_every_event_of_every_unit_of_the_lot(
+    ledger: Ledger, actor_key: SigningKey, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Units named only by their serial codes in later events are found through the lot index (unit → lot)."""
+    expected = _two_lots(ledger, actor_key, units_per_event=40, events_per_lot=25)
+    assert len(expected) == 50
+    assert [entry.index for entry, _ in select(ledger, Selection(lot="L20260310"))] == expected
+    lot_code = f"(01){GTIN14}(10)L20260310"
+    assert [entry.index for entry, _ in select(ledger, Selection(lot=lot_code))] == expected
+    code, out, _ = _log(str(ledger.path), "--lot", "L20260310", "--json", capsys=capsys)
+    assert code == 0
+    assert [e["index"] for e in json.loads(out)["entries"]] == expected
+
+
+@pytest.mark.slow
+def test_log_lot_on_a_200k_event_ledger(ledger: Ledger, actor_key: SigningKey) -> None:
+    expected = _two_lots(ledger, actor_key, units_per_event=1, events_per_lot=50_000)
+    assert ledger.size > 200_000
+    assert [entry.index for entry, _ in select(ledger, Selection(lot="L20260310"))] == expected

@@ -45,7 +45,17 @@ from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.notes import parse_note
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
-from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
+from tracechain.storage import (
+    BATCHES,
+    DELEGATIONS,
+    DIGESTS,
+    ITEMS,
+    LOTS,
+    PROJECTIONS,
+    LedgerStore,
+    Projection,
+    open_store,
+)
 from tracechain.storage.projections import event_digest, event_time
 
 if TYPE_CHECKING:
@@ -593,18 +603,24 @@ class Ledger:
     def entries_of_lot(self, lot: str) -> Iterator[Entry]:
         """The event entries of a lot, in order: ``lot`` is a lot number (of any GTIN) or a lot-level code.
 
-        For now these are the events naming the lot's lot-level code (GTIN + ``/10/{lot}``), found by one pass over
-        the item index; the events of serialised units that name only their serial codes join them when the lots
-        projection (unit → lot) lands, which this method will read instead.
+        Read from the lot index (`storage.LOTS`): the lot keys (GTIN + lot) a lot number names, the items
+        commissioned or made as of each, and then every event naming the lot class or one of those items, whatever
+        step it records (shipping, receiving, selling a unit that names only its serial code).
         """
         try:
             code: str | None = identifiers.canonical_code(lot)
         except ValidationError:  # not a code that tracechain recognises: a lot number
             code = None
-        if code is not None and identifiers.lot_of(code) is not None:  # a lot-level code: one lookup
-            wanted = {row[-1] for row in self._store.lookup(ITEMS, code)}
-        else:
-            wanted = {row[-1] for row in self._store.iter_rows(ITEMS) if identifiers.lot_of(row[0]) == lot}
+        with self._store.read():
+            if code is not None and identifiers.lot_of(code) is not None:
+                keys = {code}
+            else:
+                keys = {row[2] for row in self._store.lookup(LOTS, lot) if row[1] == "number"}
+            codes = set(keys)
+            for row in self._store.lookup_many(LOTS, keys):
+                if row[1] == "member":
+                    codes.add(row[2])
+            wanted = {row[-1] for row in self._store.lookup_many(ITEMS, codes)}
         for index in sorted(wanted):
             yield self.entry(index)
 
