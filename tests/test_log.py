@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from tracechain.cli import main
 
-from tests.conftest import ACTOR_USCC, GTIN14, make_event
+from tests.conftest import ACTOR_USCC, GTIN14, OPERATOR_USCC, make_event
 from tracechain import Ledger, SigningKey
 from tracechain.errors import ValidationError
 from tracechain.records import Record, Selection, local_time, parse_moment, select
@@ -254,7 +254,7 @@ def _units(lot: str, first: int, count: int) -> list[str]:
 
 def _two_lots(ledger: Ledger, key: SigningKey, units_per_event: int, events_per_lot: int) -> list[int]:
     """Lots L20260310 and L20260311 commissioned unit by unit, then every other unit shipped in events that name
-    only serial codes (no lot), as a warehouse scanner records them; returns the indexes of L20260310's events."""
+    only serial codes, as a warehouse scanner records them; returns the indexes of L20260310's events."""
     mine: list[int] = []
     for lot, minute in (("L20260310", 0), ("L20260311", 30)):
         events = []
@@ -264,7 +264,9 @@ def _two_lots(ledger: Ledger, key: SigningKey, units_per_event: int, events_per_
             made["tc:kde"] = dict(made["tc:kde"], lot=lot)
             ship = make_event(n, epcList=units[::2], bizStep="shipping", action="OBSERVE", disposition="in_transit")
             ship["eventTime"] = f"2026-03-11T09:{minute:02d}:00+08:00"
-            del ship["tc:kde"]["lot"]
+            # The profile asks for the lot; the index reads only the units (lots are assigned when goods are made).
+            receiver = {"lot": lot, "receiver_uscc": OPERATOR_USCC, "receiver_name": "阳西县示例批发有限公司"}
+            ship["tc:kde"] = dict(ship["tc:kde"], **receiver)
             events += [made, ship]
         for start in range(0, len(events), 10_000):
             receipt = ledger.append_many(events[start : start + 10_000], key)
