@@ -7,12 +7,15 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from tracechain.cli import cli, main
 
+import tracechain
 from tests.conftest import ACTOR_USCC, GTIN14, OPERATOR_USCC, ORIGIN, make_event
 from tracechain import merkle
 
@@ -57,9 +60,10 @@ def setup(tmp_path: Path, env: None) -> dict[str, Path]:
         "events": tmp_path / "events.jsonl",
     }
     code, out, _ = run("keygen", ORIGIN, "--out", str(paths["op"]))
-    assert code == 0 and out.startswith(ORIGIN + "+")
-    code, actor_verifier, _ = run("keygen", "plant.example.cn", "--out", str(paths["actor"]))
+    assert code == 0 and f"verifier  {ORIGIN}+" in out
+    code, out, _ = run("keygen", "plant.example.cn", "--out", str(paths["actor"]))
     assert code == 0
+    actor_verifier = next(line.split()[-1] for line in out.splitlines() if line.startswith("verifier"))
     assert (
         run(
             "init",
@@ -207,13 +211,25 @@ def test_no_password_and_no_terminal_is_a_usage_error(tmp_path: Path, monkeypatc
     assert code == 2 and "TRACECHAIN_PASSWORD" in err
 
 
-def test_every_command_has_help_and_is_in_the_readme() -> None:
+def _commands(group: click.Group, prefix: str = "tracechain") -> Iterator[tuple[str, click.Command]]:
+    for name, command in group.commands.items():
+        yield f"{prefix} {name}", command
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix} {name}")
+
+
+def test_every_command_and_option_has_help_and_is_in_the_readme() -> None:
+    """As sqlite-utils' docs test: a command or option nobody can read about is one nobody can use."""
     readme = (ROOT / "README.md").read_text()
-    for name, command in cli.commands.items():
-        assert command.help, name
-        assert f"tracechain {name}" in readme, f"README does not show `tracechain {name}`"
-        for sub in getattr(command, "commands", {}):
-            assert f"tracechain {name} {sub}" in readme, f"README does not show `tracechain {name} {sub}`"
+    for name, command in _commands(cli):
+        assert command.help, f"{name} has no help text"
+        assert f"`{name}" in readme, f"README does not show `{name}`"
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, f"{name} {param.opts[0]} has no help text"
+                for opt in param.opts:
+                    if opt.startswith("--"):
+                        assert opt in readme, f"README does not mention {name} {opt}"
 
 
 def test_the_console_script_runs_in_a_real_process(setup: dict[str, Path]) -> None:
@@ -228,7 +244,8 @@ def test_the_console_script_runs_in_a_real_process(setup: dict[str, Path]) -> No
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True
     bad = subprocess.run([str(exe), "verify", "/nonexistent/ledger.db"], capture_output=True, text=True, check=False)
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # a missing file is a usage error, not a ledger that failed verification
+    assert "/nonexistent/ledger.db: no such file" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -296,3 +313,16 @@ def test_the_readme_library_example_runs(tmp_path: Path, monkeypatch: pytest.Mon
     exec(compile(code, "README.md", "exec"), namespace)
     report = namespace["report"]
     assert getattr(report, "ok", False)
+
+
+def test_append_product_option_fills_in_or_refuses(setup: dict[str, Path]) -> None:
+    event = make_event(40)
+    del event["tc:product"]
+    setup["events"].write_text(json.dumps(event, ensure_ascii=False) + "\n")
+    led = str(setup["ledger"])
+    code, _, err = run("append", led, str(setup["events"]), "--key", str(setup["actor"]), "--product", "salt")
+    assert (code == 1 and "tc:product" in err) or "salt" in err
+    code, out, _ = run("append", led, str(setup["events"]), "--key", str(setup["actor"]), "--product", "food")
+    assert code == 0 and "appended 1 event " in out
+    with tracechain.Ledger.open(led, readonly=True) as ledger:
+        assert [e.event.product for e in ledger.entries(f"https://id.gs1.org/01/{GTIN14}/21/U000040")] == ["food"]
