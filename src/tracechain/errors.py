@@ -6,6 +6,8 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     ├── EncodingError             bytes that are not tracechain's canonical msgpack
     ├── ValidationError           an event or document that breaks the envelope or a product profile
     │   ├── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
+    │   ├── InputEncodingError    input that is not text in the encoding it is read in: UTF-16, GBK or binary
+    │   │                         data where UTF-8 was expected
     │   └── LabelError            a QR label payload or image that cannot be read: too long, not UTF-8, control
     │                             or bidi characters, unknown or non-canonical parts, an unreadable image file
     ├── StorageError              where a ledger is kept: a SQLite file missing, locked, not a ledger, damaged, used
@@ -45,6 +47,7 @@ __all__ = [
     "FetchError",
     "IdentifierError",
     "InconsistentLogError",
+    "InputEncodingError",
     "KeyFileError",
     "LabelError",
     "LabelSignatureError",
@@ -93,6 +96,11 @@ class ValidationError(TracechainError):
 
 class IdentifierError(ValidationError):
     """A malformed identifier: GTIN, SSCC, GLN, USCC, SC licence, trace code, Digital Link."""
+
+
+class InputEncodingError(ValidationError):
+    """Input that is not text in the encoding it is read in: UTF-16/32 or GBK/GB18030 where UTF-8 was expected,
+    binary data, or bytes the codec named does not decode. The message names what was seen and how to convert it."""
 
 
 class LabelError(ValidationError):
