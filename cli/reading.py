@@ -4,7 +4,8 @@ prove entries.
 `log` shows each event as a record a regulator can read (`tracechain.records`): the time at the event's offset,
 the enterprise and its USCC, the signer, the step and disposition in words, product, lot, quantities with units,
 places and every code in full. ``--csv`` writes the same records as UTF-8 with a byte-order mark, which is how
-Excel recognises UTF-8 and keeps Chinese intact.
+Excel recognises UTF-8 and keeps Chinese intact. (About 470 lines: log's three renderings — text, JSON, CSV — of
+the same records sit together so that a column added to one is seen in the others.)
 """
 
 from __future__ import annotations
