@@ -1,0 +1,225 @@
+"""GS1 keys as the event hash ID writes them: the constrained canonical GS1 Digital Link URI (CBV 2.0 rules 17-18).
+
+Any EPC URI (``urn:epc:id:…``), EPC class URI (``urn:epc:class:lgtin:…``), EPC pattern URI with one trailing ``*``
+(``urn:epc:idpat:sgtin:…``) or GS1 Digital Link URI (any host, numeric AIs or GS1 Digital Link 1.0 short names,
+with or without a query) becomes ``https://id.gs1.org/{key}/{value}[/{qualifier}/{value}]`` holding only the finest
+level of identification. Anything else is not a GS1 key and is left alone (`hash_code` returns None).
+
+This is the hash's own normal form, deliberately independent of `tracechain.identifiers.canonical_code`: it covers
+every GS1 key (GRAI, GIAI, GDTI, CPID, ITIP, …), never raises, and does not check the check digits it is given.
+Serial-like values are percent-decoded and re-encoded: the characters GS1 Digital Link requires to be escaped
+(``! " # % & ( ) * + , / : < > ?``, space, and anything outside ASCII) become upper-case ``%XX``; everything else of
+GS1 character set 82 is written as itself (so ``'``, ``;``, ``=`` stay literal, as GS1's reference implementation
+writes them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+from urllib.parse import quote, unquote
+
+__all__ = ["gs1_check_digit", "hash_code"]
+
+_DL_HOST: Final = "https://id.gs1.org/"
+# Unreserved characters plus the three sub-delimiters GS1's reference implementation leaves literal.
+_SAFE: Final = "-._~';="
+
+_SHORT_NAMES: Final = {
+    "gtin": "01",
+    "itip": "8006",
+    "cpv": "22",
+    "lot": "10",
+    "ser": "21",
+    "sscc": "00",
+    "gln": "414",
+    "glnx": "254",
+    "party": "417",
+    "gdti": "253",
+    "gcn": "255",
+    "ginc": "401",
+    "gsin": "402",
+    "grai": "8003",
+    "giai": "8004",
+    "cpid": "8010",
+    "cpsn": "8011",
+    "gsrn": "8018",
+    "gsrnp": "8017",
+}
+# Primary keys and the qualifiers GS1 Digital Link allows after each, finest first; the constrained form keeps
+# the first qualifier of the list that is present (a serial outranks a lot; a consumer product variant is dropped).
+_QUALIFIERS: Final = {
+    "01": ("21", "235", "10", "22"),
+    "8006": ("21", "10", "22"),
+    "414": ("254",),
+    "8010": ("8011",),
+    "00": (),
+    "253": (),
+    "255": (),
+    "401": (),
+    "402": (),
+    "417": (),
+    "8003": (),
+    "8004": (),
+    "8017": (),
+    "8018": (),
+}
+_DROPPED: Final = frozenset({"22"})
+_GTIN_KEYS: Final = frozenset({"01", "8006"})
+# Components of each EPC scheme's URI (TDS 2.0 §6); a pattern has the same count with '*' last.
+_FIELD_COUNTS: Final = {
+    **dict.fromkeys(("sgtin", "sgln", "grai", "gdti", "sgcn", "cpi", "upui", "lgtin"), 3),
+    **dict.fromkeys(("sscc", "pgln", "giai", "gsrn", "gsrnp", "ginc", "gsin"), 2),
+    "itip": 5,
+}
+_DL_RE: Final = re.compile(r"(?i:https?)://[^/?#]+(/[^?#]*)(?:[?#].*)?", re.DOTALL)
+_EPC_RE: Final = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(.*)", re.DOTALL)
+_DIGITS_RE: Final = re.compile(r"[0-9]*")
+
+
+def gs1_check_digit(digits: str) -> str:
+    """The GS1 mod-10 check digit of ``digits`` (weights 3, 1, 3, … from the right)."""
+    odd = sum(map(int, digits[-1::-2]))
+    even = sum(map(int, digits[-2::-2]))
+    return str((10 - (3 * odd + even) % 10) % 10)
+
+
+def _escape(raw: str) -> str:
+    """Percent-decode, then encode what a Digital Link path must escape, in upper-case hex."""
+    return quote(unquote(raw, errors="surrogateescape"), safe=_SAFE, errors="surrogateescape")
+
+
+def hash_code(value: str) -> str | None:
+    """The constrained canonical Digital Link of a GS1 key in any spelling, or None if ``value`` is not one."""
+    if value.startswith("urn:epc:"):
+        m = _EPC_RE.fullmatch(value)
+        if m is None:
+            return None
+        # The last component may itself hold dots (TDS allows '.' in serials and asset references).
+        count = _FIELD_COUNTS.get(m[2], 2 if m[1] == "id" else 3)
+        return _from_epc(m[1], m[2], m[3].split(".", count - 1))
+    m = _DL_RE.fullmatch(value)
+    return _from_digital_link(m[1]) if m else None
+
+
+def _digits(*parts: str) -> bool:
+    return all(_DIGITS_RE.fullmatch(p) for p in parts)
+
+
+def _gtin(company: str, item: str) -> str | None:
+    # An EPC item reference carries the GTIN's indicator digit first: GTIN = indicator, company prefix, rest, check.
+    if not item or not _digits(company, item) or len(company) + len(item) != 13:
+        return None
+    data = item[0] + company + item[1:]
+    return data + gs1_check_digit(data)
+
+
+def _keyed(company: str, reference: str, length: int) -> str | None:
+    """company prefix + reference + check digit, when they are digits of the given total length."""
+    if not _digits(company, reference) or len(company) + len(reference) != length:
+        return None
+    return company + reference + gs1_check_digit(company + reference)
+
+
+def _from_epc(kind: str, scheme: str, fields: list[str]) -> str | None:
+    if kind == "idpat":
+        # A pattern names a class only when just the last field is '*'.
+        if not fields or fields[-1] != "*" or "*" in fields[:-1]:
+            return None
+        return _from_epc_class(scheme, fields[:-1])
+    if kind == "class":
+        if scheme == "lgtin" and len(fields) == 3 and (gtin := _gtin(fields[0], fields[1])):
+            return f"{_DL_HOST}01/{gtin}/10/{_escape(fields[2])}"
+        return None
+    return _from_epc_id(scheme, fields)
+
+
+def _from_epc_class(scheme: str, fields: list[str]) -> str | None:
+    path: str | None = None
+    if scheme == "sgtin" and len(fields) == 2:
+        path = (gtin := _gtin(fields[0], fields[1])) and f"01/{gtin}"
+    elif scheme == "grai" and len(fields) == 2:
+        path = (key := _keyed("0" + fields[0], fields[1], 13)) and f"8003/{key}"
+    elif scheme == "gdti" and len(fields) == 2:
+        path = (key := _keyed(fields[0], fields[1], 12)) and f"253/{key}"
+    elif scheme == "sgcn" and len(fields) == 2:
+        path = (key := _keyed(fields[0], fields[1], 12)) and f"255/{key}"
+    elif scheme == "cpi" and len(fields) == 2 and _digits(fields[0]):
+        path = f"8010/{fields[0]}{_escape(fields[1])}"
+    elif scheme == "itip" and len(fields) == 4 and _digits(fields[2], fields[3]):
+        path = (gtin := _gtin(fields[0], fields[1])) and f"8006/{gtin}{fields[2]}{fields[3]}"
+    return _DL_HOST + path if path else None
+
+
+def _from_epc_id(scheme: str, fields: list[str]) -> str | None:
+    """EPC pure identity URIs of GS1 Tag Data Standard 2.0, field by field."""
+    n = len(fields)
+    path: str | None = None
+    if scheme == "sgtin" and n == 3:
+        path = (gtin := _gtin(fields[0], fields[1])) and f"01/{gtin}/21/{_escape(fields[2])}"
+    elif scheme == "sscc" and n == 2 and fields[1] and _digits(*fields) and len(fields[0]) + len(fields[1]) == 17:
+        data = fields[1][0] + fields[0] + fields[1][1:]
+        path = f"00/{data}{gs1_check_digit(data)}"
+    elif scheme == "sgln" and n == 3:
+        gln = _keyed(fields[0], fields[1], 12)
+        # TDS: the extension "0" means no extension (AI 254 absent).
+        extension = "" if fields[2] == "0" else f"/254/{_escape(fields[2])}"
+        path = gln and f"414/{gln}{extension}"
+    elif scheme == "pgln" and n == 2:
+        path = (gln := _keyed(fields[0], fields[1], 12)) and f"417/{gln}"
+    elif scheme == "grai" and n == 3:
+        path = (key := _keyed("0" + fields[0], fields[1], 13)) and f"8003/{key}{_escape(fields[2])}"
+    elif scheme == "giai" and n == 2 and _digits(fields[0]):
+        path = f"8004/{fields[0]}{_escape(fields[1])}"
+    elif scheme in ("gsrn", "gsrnp") and n == 2:
+        ai = "8018" if scheme == "gsrn" else "8017"
+        path = (key := _keyed(fields[0], fields[1], 17)) and f"{ai}/{key}"
+    elif scheme == "gdti" and n == 3:
+        path = (key := _keyed(fields[0], fields[1], 12)) and f"253/{key}{_escape(fields[2])}"
+    elif scheme == "sgcn" and n == 3 and _digits(fields[2]):
+        path = (key := _keyed(fields[0], fields[1], 12)) and f"255/{key}{fields[2]}"
+    elif scheme == "cpi" and n == 3 and _digits(fields[0]):
+        path = f"8010/{fields[0]}{_escape(fields[1])}/8011/{_escape(fields[2])}"
+    elif scheme == "ginc" and n == 2 and _digits(fields[0]):
+        path = f"401/{fields[0]}{_escape(fields[1])}"
+    elif scheme == "gsin" and n == 2:
+        path = (key := _keyed(fields[0], fields[1], 16)) and f"402/{key}"
+    elif scheme == "itip" and n == 5 and _digits(fields[2], fields[3]):
+        gtin = _gtin(fields[0], fields[1])
+        path = gtin and f"8006/{gtin}{fields[2]}{fields[3]}/21/{_escape(fields[4])}"
+    elif scheme == "upui" and n == 3:
+        path = (gtin := _gtin(fields[0], fields[1])) and f"01/{gtin}/235/{_escape(fields[2])}"
+    return _DL_HOST + path if path else None
+
+
+def _from_digital_link(path: str) -> str | None:
+    segments = path.split("/")
+    # The primary key may follow any path prefix of a custom resolver; take the first place the rest parses.
+    for start in range(1, len(segments) - 1):
+        key = _SHORT_NAMES.get(segments[start], segments[start])
+        if key in _QUALIFIERS and (found := _key_path(key, segments[start + 1 :])):
+            return _DL_HOST + found
+    return None
+
+
+def _key_path(key: str, rest: list[str]) -> str | None:
+    """``{key}/{value}[/{qualifier}/{value}]`` in constrained form, or None if ``rest`` is not the key's path."""
+    if rest and rest[-1] == "":
+        rest = rest[:-1]  # a trailing slash
+    if len(rest) % 2 == 0 or not rest[0]:
+        return None
+    value = rest[0]
+    if key in _GTIN_KEYS and _digits(value[:14]) and len(value) in (8, 12, 13):
+        value = value.zfill(14)  # GTIN-8/12/13 are written as GTIN-14 in canonical links
+    allowed = _QUALIFIERS[key]
+    qualifiers: dict[str, str] = {}
+    for i in range(1, len(rest), 2):
+        name = _SHORT_NAMES.get(rest[i], rest[i])
+        if name not in allowed or name in qualifiers or not rest[i + 1]:
+            return None
+        qualifiers[name] = rest[i + 1]
+    out = f"{key}/{_escape(value)}"
+    for name in allowed:
+        if name in qualifiers and name not in _DROPPED:
+            return f"{out}/{name}/{_escape(qualifiers[name])}"
+    return out

@@ -1,0 +1,87 @@
+"""Shared by the EPCIS tests: the project's own documents, GS1's material when present, the reference implementation.
+
+GS1's reference implementation (``epcis-event-hash-generator``, a test-only dependency) is driven through its
+JSON reader and pre-hash builder. Two of its habits are neutralised here, not in tracechain: it keeps the prefixes
+of every document it has read in a module-level dict (so one test's prefixes would leak into the next), and it
+logs every event it fails on instead of raising (so a lost event shows up here as a shorter list).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SHARED
+from tracechain.epcis import GS1_CONTEXT
+from tracechain.events import to_json
+
+HERE = Path(__file__).resolve().parent
+VALID = HERE / "epcis" / "valid"
+REFUSED = HERE / "epcis" / "refused"
+GS1 = SHARED / "epcis"
+needs_shared = pytest.mark.skipif(
+    not (GS1 / "EPCIS-JSON-Schema.json").exists(),
+    reason=f"GS1's EPCIS material is not beside the checkout ({GS1}); the project's own documents still run",
+)
+EX = "https://ns.example.com/epcis/"
+
+
+def load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def document(*events: dict[str, Any], context: list[Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """An EPCISDocument around ``events`` declaring ``ex`` (and, unless ``context`` says otherwise, nothing else)."""
+    doc: dict[str, Any] = {
+        "@context": context if context is not None else [GS1_CONTEXT, {"ex": EX}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2025-03-01T00:00:00Z",
+        "epcisBody": {"eventList": list(events)},
+    }
+    doc.update(extra)
+    return doc
+
+
+def reference_prehashes(doc: dict[str, Any] | str) -> list[str]:
+    """The pre-hash strings GS1's reference implementation (1.9.3) computes for a document's events."""
+    from epcis_event_hash_generator import hash_generator, json_to_py
+
+    text = doc if isinstance(doc, str) else to_json(doc)
+    json_to_py._namespaces.clear()  # module-level state: one document's prefixes would otherwise leak into the next
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # it logs (and skips) events it fails on; the caller compares counts
+    try:
+        events = json_to_py.event_list_from_epcis_document_str(text)
+        return list(hash_generator.derive_prehashes_from_events(events, ""))
+    finally:
+        logging.disable(previous)
+        json_to_py._namespaces.clear()
+
+
+def reference_ids(doc: dict[str, Any] | str) -> list[str]:
+    return [ni(p) for p in reference_prehashes(doc)]
+
+
+def ni(prehash: str) -> str:
+    return f"ni:///sha-256;{hashlib.sha256(prehash.encode()).hexdigest()}?ver=CBV2.0"
+
+
+@cache
+def schema_validator() -> Any:
+    """GS1's EPCIS 2.0 JSON schema with formats (uri, date-time) checked."""
+    from jsonschema import Draft7Validator, FormatChecker
+
+    return Draft7Validator(load(GS1 / "EPCIS-JSON-Schema.json"), format_checker=FormatChecker())
+
+
+def schema_errors(doc: dict[str, Any]) -> list[str]:
+    """Every way ``doc`` (as JSON text would carry it) breaks GS1's schema."""
+    plain = json.loads(to_json(doc))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in schema_validator().iter_errors(plain)]
