@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,12 @@ def reference_prehashes(doc: dict[str, Any] | str) -> list[str]:
     previous = logging.root.manager.disable
     logging.disable(logging.CRITICAL)  # it logs (and skips) events it fails on; the caller compares counts
     try:
-        events = json_to_py.event_list_from_epcis_document_str(text)
-        return list(hash_generator.derive_prehashes_from_events(events, ""))
+        with warnings.catch_warnings():
+            # Its context loader uses importlib.resources.open_text, deprecated since Python 3.11; the suite turns
+            # warnings into errors, which would make the loader fail and pyld fetch GS1's context from the web.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            events = json_to_py.event_list_from_epcis_document_str(text)
+            return list(hash_generator.derive_prehashes_from_events(events, ""))
     finally:
         logging.disable(previous)
         json_to_py._namespaces.clear()
@@ -85,3 +90,55 @@ def schema_errors(doc: dict[str, Any]) -> list[str]:
     """Every way ``doc`` (as JSON text would carry it) breaks GS1's schema."""
     plain = json.loads(to_json(doc))
     return [f"{list(e.absolute_path)}: {e.message}" for e in schema_validator().iter_errors(plain)]
+
+
+def python_booleans(value: Any) -> Any:
+    """``value`` with every JSON boolean replaced by the text Python prints for it, as the reference writes them
+    (docs/epcis.md, D1): tracechain's ID of the result is the reference's ID of the original."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: python_booleans(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [python_booleans(v) for v in value]
+    return value
+
+
+_VOCABULARY_FIELDS = ("bizStep", "disposition")
+
+
+def reference_view(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` as GS1's reference implementation 1.9.3 effectively hashes it, for events in tracechain's form.
+
+    Three of its departures from the standard (docs/epcis.md) change what it hashes: JSON booleans become Python's
+    text (D1), a string of more digits than a binary float holds becomes the nearest float's digits (D8: a
+    24-digit veterinary drug trace code loses its last eight), and any other string equal to a bare vocabulary
+    word the event uses in a vocabulary field becomes that word's URI (D21). tracechain's ID of the result is the
+    reference's ID of the original.
+    """
+    from tracechain.epcis._vocab import BY_KIND
+
+    words: dict[str, str] = {}
+    for key, kind in (("bizStep", "bizStep"), ("disposition", "disposition")):
+        if isinstance(event.get(key), str) and event[key] in BY_KIND[kind].words:
+            words[event[key]] = BY_KIND[kind].uri(event[key])
+    for key, kind in (("bizTransactionList", "bizTransactionType"), ("sourceList", "sourceDestType"),
+                      ("destinationList", "sourceDestType")):  # fmt: skip
+        for link in event.get(key, []):
+            if link.get("type") in BY_KIND[kind].words:
+                words[link["type"]] = BY_KIND[kind].uri(link["type"])
+
+    def view(value: Any, vocabulary_field: bool = False) -> Any:
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and value.isdigit() and len(value.lstrip("0")) > 15:
+            return str(int(float(value)))
+        if isinstance(value, str) and not vocabulary_field:
+            return words.get(value, value)
+        if isinstance(value, dict):
+            return {k: view(v, k == "type") for k, v in value.items()}
+        if isinstance(value, list):
+            return [view(v, vocabulary_field) for v in value]
+        return value
+
+    return {k: v if k in _VOCABULARY_FIELDS else view(v) for k, v in event.items()}

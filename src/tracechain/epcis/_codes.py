@@ -65,7 +65,27 @@ _QUALIFIERS: Final = {
     "8018": (),
 }
 _DROPPED: Final = frozenset({"22"})
-_GTIN_KEYS: Final = frozenset({"01", "8006"})
+# The longest value each AI holds (GS1 General Specifications), for the keys and qualifiers of links.
+_LONGEST: Final = {"01": 14, "00": 18, "414": 13, "417": 13, "402": 17, "8017": 18, "8018": 18, "8006": 18,
+                   "253": 30, "255": 25, "8003": 30, "21": 20, "10": 20, "22": 20, "235": 28, "254": 20,
+                   "8011": 12}  # fmt: skip
+# The digits each primary key's value starts with (the whole value for keys that are numbers only).
+_KEY_VALUE: Final = {
+    "01": re.compile(r"(?:\d{8}|\d{12,14})\Z"),
+    "8006": re.compile(r"\d{18}\Z"),
+    "00": re.compile(r"\d{18}\Z"),
+    "414": re.compile(r"\d{13}\Z"),
+    "417": re.compile(r"\d{13}\Z"),
+    "402": re.compile(r"\d{17}\Z"),
+    "8017": re.compile(r"\d{18}\Z"),
+    "8018": re.compile(r"\d{18}\Z"),
+    "253": re.compile(r"\d{13}"),
+    "255": re.compile(r"\d{13}"),
+    "8003": re.compile(r"\d{14}"),
+    "8004": re.compile(r"\d{4}"),
+    "401": re.compile(r"\d{4}"),
+    "8010": re.compile(r"\d{4}"),
+}
 # Components of each EPC scheme's URI (TDS 2.0 §6); a pattern has the same count with '*' last.
 _FIELD_COUNTS: Final = {
     **dict.fromkeys(("sgtin", "sgln", "grai", "gdti", "sgcn", "cpi", "upui", "lgtin"), 3),
@@ -87,6 +107,12 @@ def gs1_check_digit(digits: str) -> str:
 def _escape(raw: str) -> str:
     """Percent-decode, then encode what a Digital Link path must escape, in upper-case hex."""
     return quote(unquote(raw, errors="surrogateescape"), safe=_SAFE, errors="surrogateescape")
+
+
+def _text(raw: str, longest: int) -> str | None:
+    """A serial-like component escaped, if its decoded length is what GS1 allows for it (else it is no key)."""
+    length = len(unquote(raw, errors="surrogateescape"))
+    return _escape(raw) if 1 <= length <= longest else None
 
 
 def hash_code(value: str) -> str | None:
@@ -129,13 +155,14 @@ def _from_epc(kind: str, scheme: str, fields: list[str]) -> str | None:
         return _from_epc_class(scheme, fields[:-1])
     if kind == "class":
         if scheme == "lgtin" and len(fields) == 3 and (gtin := _gtin(fields[0], fields[1])):
-            return f"{_DL_HOST}01/{gtin}/10/{_escape(fields[2])}"
+            lot = _text(fields[2], 20)
+            return lot and f"{_DL_HOST}01/{gtin}/10/{lot}"
         return None
     return _from_epc_id(scheme, fields)
 
 
 def _from_epc_class(scheme: str, fields: list[str]) -> str | None:
-    path: str | None = None
+    path: str | bool | None = None
     if scheme == "sgtin" and len(fields) == 2:
         path = (gtin := _gtin(fields[0], fields[1])) and f"01/{gtin}"
     elif scheme == "grai" and len(fields) == 2:
@@ -145,51 +172,54 @@ def _from_epc_class(scheme: str, fields: list[str]) -> str | None:
     elif scheme == "sgcn" and len(fields) == 2:
         path = (key := _keyed(fields[0], fields[1], 12)) and f"255/{key}"
     elif scheme == "cpi" and len(fields) == 2 and _digits(fields[0]):
-        path = f"8010/{fields[0]}{_escape(fields[1])}"
+        path = (part := _text(fields[0] + fields[1], 30)) and f"8010/{part}"
     elif scheme == "itip" and len(fields) == 4 and _digits(fields[2], fields[3]):
         path = (gtin := _gtin(fields[0], fields[1])) and f"8006/{gtin}{fields[2]}{fields[3]}"
-    return _DL_HOST + path if path else None
+    return _DL_HOST + path if isinstance(path, str) and path else None
 
 
 def _from_epc_id(scheme: str, fields: list[str]) -> str | None:
     """EPC pure identity URIs of GS1 Tag Data Standard 2.0, field by field."""
     n = len(fields)
-    path: str | None = None
+    path: str | bool | None = None  # each branch: the DL path, or a false value when the URI is no key
     if scheme == "sgtin" and n == 3:
-        path = (gtin := _gtin(fields[0], fields[1])) and f"01/{gtin}/21/{_escape(fields[2])}"
+        serial = _text(fields[2], 20)
+        path = serial and (gtin := _gtin(fields[0], fields[1])) and f"01/{gtin}/21/{serial}"
     elif scheme == "sscc" and n == 2 and fields[1] and _digits(*fields) and len(fields[0]) + len(fields[1]) == 17:
         data = fields[1][0] + fields[0] + fields[1][1:]
         path = f"00/{data}{gs1_check_digit(data)}"
     elif scheme == "sgln" and n == 3:
         gln = _keyed(fields[0], fields[1], 12)
         # TDS: the extension "0" means no extension (AI 254 absent).
-        extension = "" if fields[2] == "0" else f"/254/{_escape(fields[2])}"
-        path = gln and f"414/{gln}{extension}"
+        extension = "" if fields[2] == "0" else (part := _text(fields[2], 20)) and f"/254/{part}"
+        path = gln and extension is not None and f"414/{gln}{extension}"
     elif scheme == "pgln" and n == 2:
         path = (gln := _keyed(fields[0], fields[1], 12)) and f"417/{gln}"
     elif scheme == "grai" and n == 3:
-        path = (key := _keyed("0" + fields[0], fields[1], 13)) and f"8003/{key}{_escape(fields[2])}"
+        serial = _text(fields[2], 16)
+        path = serial is not None and (key := _keyed("0" + fields[0], fields[1], 13)) and f"8003/{key}{serial}"
     elif scheme == "giai" and n == 2 and _digits(fields[0]):
-        path = f"8004/{fields[0]}{_escape(fields[1])}"
+        path = (part := _text(fields[0] + fields[1], 30)) and f"8004/{part}"
     elif scheme in ("gsrn", "gsrnp") and n == 2:
         ai = "8018" if scheme == "gsrn" else "8017"
         path = (key := _keyed(fields[0], fields[1], 17)) and f"{ai}/{key}"
     elif scheme == "gdti" and n == 3:
-        path = (key := _keyed(fields[0], fields[1], 12)) and f"253/{key}{_escape(fields[2])}"
-    elif scheme == "sgcn" and n == 3 and _digits(fields[2]):
+        serial = _text(fields[2], 17)
+        path = serial is not None and (key := _keyed(fields[0], fields[1], 12)) and f"253/{key}{serial}"
+    elif scheme == "sgcn" and n == 3 and _digits(fields[2]) and 1 <= len(fields[2]) <= 12:
         path = (key := _keyed(fields[0], fields[1], 12)) and f"255/{key}{fields[2]}"
-    elif scheme == "cpi" and n == 3 and _digits(fields[0]):
-        path = f"8010/{fields[0]}{_escape(fields[1])}/8011/{_escape(fields[2])}"
+    elif scheme == "cpi" and n == 3 and _digits(fields[0], fields[2]) and 1 <= len(fields[2]) <= 12:
+        path = (part := _text(fields[0] + fields[1], 30)) and f"8010/{part}/8011/{fields[2]}"
     elif scheme == "ginc" and n == 2 and _digits(fields[0]):
-        path = f"401/{fields[0]}{_escape(fields[1])}"
+        path = (part := _text(fields[0] + fields[1], 30)) and f"401/{part}"
     elif scheme == "gsin" and n == 2:
         path = (key := _keyed(fields[0], fields[1], 16)) and f"402/{key}"
-    elif scheme == "itip" and n == 5 and _digits(fields[2], fields[3]):
-        gtin = _gtin(fields[0], fields[1])
-        path = gtin and f"8006/{gtin}{fields[2]}{fields[3]}/21/{_escape(fields[4])}"
+    elif scheme == "itip" and n == 5 and _digits(fields[2], fields[3]) and len(fields[2]) == len(fields[3]) == 2:
+        gtin, serial = _gtin(fields[0], fields[1]), _text(fields[4], 20)
+        path = gtin and serial and f"8006/{gtin}{fields[2]}{fields[3]}/21/{serial}"
     elif scheme == "upui" and n == 3:
-        path = (gtin := _gtin(fields[0], fields[1])) and f"01/{gtin}/235/{_escape(fields[2])}"
-    return _DL_HOST + path if path else None
+        path = (gtin := _gtin(fields[0], fields[1])) and (tpx := _text(fields[2], 28)) and f"01/{gtin}/235/{tpx}"
+    return _DL_HOST + path if isinstance(path, str) and path else None
 
 
 def _from_digital_link(path: str) -> str | None:
@@ -209,7 +239,9 @@ def _key_path(key: str, rest: list[str]) -> str | None:
     if len(rest) % 2 == 0 or not rest[0]:
         return None
     value = rest[0]
-    if key in _GTIN_KEYS and _digits(value[:14]) and len(value) in (8, 12, 13):
+    if not _KEY_VALUE[key].match(value):
+        return None
+    if key == "01" and len(value) < 14:
         value = value.zfill(14)  # GTIN-8/12/13 are written as GTIN-14 in canonical links
     allowed = _QUALIFIERS[key]
     qualifiers: dict[str, str] = {}
@@ -218,8 +250,11 @@ def _key_path(key: str, rest: list[str]) -> str | None:
         if name not in allowed or name in qualifiers or not rest[i + 1]:
             return None
         qualifiers[name] = rest[i + 1]
-    out = f"{key}/{_escape(value)}"
+    escaped = _text(value, _LONGEST.get(key, 30))
+    if escaped is None:
+        return None
     for name in allowed:
         if name in qualifiers and name not in _DROPPED:
-            return f"{out}/{name}/{_escape(qualifiers[name])}"
-    return out
+            part = _text(qualifiers[name], _LONGEST[name])
+            return part and f"{key}/{escaped}/{name}/{part}"
+    return f"{key}/{escaped}"

@@ -24,6 +24,8 @@ __all__ = [
     "TC_NAMESPACE",
     "TC_PREFIX",
     "Namespaces",
+    "kde_from_epcis",
+    "kde_to_epcis",
     "read_context",
 ]
 
@@ -132,6 +134,31 @@ class Namespaces:
     def user_prefixes(self) -> dict[str, str]:
         """The prefixes a document added to GS1's and tracechain's own."""
         return {p: ns for p, ns in self.prefixes.items() if p not in GS1_PREFIXES and p != TC_PREFIX}
+
+
+def kde_to_epcis(value: Any) -> Any:
+    """``tc:kde`` content with its bare member names put in tracechain's namespace (``lot`` → ``tc:lot``).
+
+    tracechain's events name key data elements bare inside ``tc:kde``; in a JSON-LD document a key without a
+    prefix has no IRI and would be dropped, so documents (and the hash ID) use the namespaced names.
+    """
+    if isinstance(value, Mapping):
+        return {(k if ":" in k else f"{TC_PREFIX}:{k}"): kde_to_epcis(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [kde_to_epcis(v) for v in value]
+    return value
+
+
+def kde_from_epcis(value: Any) -> Any:
+    """The inverse of `kde_to_epcis`: ``tc:lot`` → ``lot``; names in other namespaces stay as they are."""
+    if isinstance(value, Mapping):
+        return {
+            (k[len(TC_PREFIX) + 1 :] if k.startswith(f"{TC_PREFIX}:") else k): kde_from_epcis(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [kde_from_epcis(v) for v in value]
+    return value
 
 
 def read_context(context: object, where: str = "@context") -> Namespaces:

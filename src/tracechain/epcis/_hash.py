@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from tracechain.epcis import _vocab
 from tracechain.epcis._codes import hash_code
-from tracechain.epcis._context import GS1_PREFIXES, TC_PREFIX, Namespaces
+from tracechain.epcis._context import GS1_PREFIXES, Namespaces, kde_to_epcis
 from tracechain.errors import ValidationError
 
 __all__ = ["HASH_VERSION", "event_hash_id", "hash_id", "pre_hash_string", "prehash"]
@@ -60,6 +60,8 @@ _ELEMENT: Final = {
 _TYPED_LISTS: Final = {"bizTransactionList": "bizTransaction", "sourceList": "source", "destinationList": "destination"}
 _TYPED_KIND: Final = {"bizTransactionList": "bizTransactionType", "sourceList": "sourceDestType"}
 _SENSOR_VOCAB: Final = {"type": "measurementType", "exception": "alertType", "component": "component"}
+# Sensor fields typed xsd:string and xsd:hexBinary: text as written, never a number, IRI or GS1 key.
+_TEXT_FIELDS: Final = frozenset({"stringValue", "hexBinaryValue"})
 _NUMBER_RE: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _MAX_PLAIN_DIGITS: Final = 64
 _TIME_RE: Final = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:([Zz])|([+-]\d{2}:\d{2}))\Z")
@@ -202,9 +204,8 @@ class _Builder:
         if key == "sensorElementList" and isinstance(value, list):
             members = [self._sensor_element(m) for m in value if isinstance(m, Mapping)]
             return [_Node(key, "", members)] if members else []
-        if key == "tc:kde" and isinstance(value, Mapping):
-            # tracechain's form writes KDE names bare; EPCIS form puts them in tracechain's namespace.
-            value = {(k if ":" in k else f"{TC_PREFIX}:{k}"): v for k, v in value.items()}
+        if key == "tc:kde":
+            value = kde_to_epcis(value)  # tracechain's form names them bare; the hash sees the EPCIS names
         name = self.key(key)
         if name == _RDFS_COMMENT:
             return []
@@ -363,7 +364,10 @@ def _element(node: _Node, sub: Order | None, names: Namespaces) -> str:
     text = node.text.strip()
     if text:
         lowered = node.name.lower()
-        text = "=" + (_time(text) if "time" in lowered and "offset" not in lowered else _canonical(text, names))
+        if node.name in _TEXT_FIELDS:
+            text = "=" + text
+        else:
+            text = "=" + (_time(text) if "time" in lowered and "offset" not in lowered else _canonical(text, names))
     return node.name + text + inner if text or inner else ""
 
 

@@ -16,6 +16,7 @@ from tracechain.epcis._context import IGNORE_FIELDS, Namespaces, read_context
 from tracechain.epcis._events import EventReader
 from tracechain.epcis._hash import hash_id
 from tracechain.errors import ValidationError
+from tracechain.events import parse_time
 
 __all__ = ["read_document"]
 
@@ -94,6 +95,11 @@ def _envelope(doc: Mapping[str, Any], kind: str, source: str) -> tuple[list[Any]
         for key in ("schemaVersion", "creationDate"):
             if key not in doc:
                 problems.append((f"$.{key}", "required"))
+    if "creationDate" in doc:
+        try:
+            parse_time(doc["creationDate"], "$.creationDate")
+        except ValidationError as e:
+            problems.extend(e.problems)
     version = doc.get("schemaVersion")
     if version is not None and (not isinstance(version, str) or version.split(".")[0] != "2"):
         problems.append(("$.schemaVersion", f"expected an EPCIS 2.x schema version such as '2.0', found {version!r}"))
@@ -168,34 +174,45 @@ def _parse(data: bytes | str, source: str) -> Any:
     return _objects(raw, [], source)
 
 
-def _objects(value: Any, path: list[str | int], source: str) -> Any:
+_EVENT_LISTS: Final = (("epcisBody", "eventList"), ("epcisBody", "queryResults", "resultsBody", "eventList"))
+
+
+def _objects(value: Any, path: list[str | int], source: str, event: _Pairs | None = None) -> Any:
     if isinstance(value, _Pairs):
+        if _event_depth(path) == len(path):
+            event = value  # the event object itself: a repeated key below it is reported with its eventID
         out: dict[str, Any] = {}
         for key, item in value:
             if key in out:
-                where = _place(path, out)
                 raise ValidationError(
-                    f"{source}: {where}: the key {key!r} appears twice in one JSON object "
+                    f"{source}: {_place(path, event)}: the key {key!r} appears twice in one JSON object "
                     f"(first {_short(out[key])}, then {_short(item)}); JSON-LD and EPCIS need each key once",
                     [(_json_path([*path, key]), f"duplicate key {key!r}")],
                 )
-            out[key] = _objects(item, [*path, key], source)
+            out[key] = _objects(item, [*path, key], source, event)
         return out
     if isinstance(value, list):
-        return [_objects(item, [*path, i], source) for i, item in enumerate(value)]
+        return [_objects(item, [*path, i], source, event) for i, item in enumerate(value)]
     return value
 
 
-def _place(path: list[str | int], obj: Mapping[str, Any]) -> str:
-    """Where a repeated key was found: the event (position and eventID) when it is inside one."""
-    for start in (("epcisBody", "eventList"), ("epcisBody", "queryResults", "resultsBody", "eventList")):
+def _event_depth(path: list[str | int]) -> int | None:
+    """The length of the path to the event object ``path`` is in, or None if it is in none."""
+    for start in _EVENT_LISTS:
         n = len(start)
         if tuple(path[:n]) == start and len(path) > n and isinstance(path[n], int):
-            inner = _json_path(path[n + 1 :]) if len(path) > n + 1 else "the event object"
-            event_id = obj.get("eventID") if len(path) == n + 1 else None
-            who = f"event {path[n]}" + (f" (eventID {event_id})" if isinstance(event_id, str) else "")
-            return f"{who}, in {inner}"
-    return _json_path(path)
+            return n + 1
+    return None
+
+
+def _place(path: list[str | int], event: _Pairs | None) -> str:
+    """Where a repeated key was found: the event (position and eventID) when it is inside one."""
+    depth = _event_depth(path)
+    if depth is None:
+        return _json_path(path)
+    event_id = next((v for k, v in event or () if k == "eventID" and isinstance(v, str)), None)
+    inner = _json_path(path[depth:]) if len(path) > depth else "the event object"
+    return f"event {path[depth - 1]}" + (f" (eventID {event_id})" if event_id else "") + f", in {inner}"
 
 
 def _json_path(path: list[str | int]) -> str:

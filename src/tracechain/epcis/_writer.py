@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from tracechain.epcis._context import (
@@ -25,8 +26,9 @@ from tracechain.epcis._context import (
     TC_NAMESPACE,
     TC_PREFIX,
     Namespaces,
+    kde_to_epcis,
 )
-from tracechain.epcis._events import LEDGER_FIELDS
+from tracechain.epcis._events import LEDGER_FIELDS, plain_number
 from tracechain.epcis._hash import hash_id
 from tracechain.epcis._reader import read_document
 from tracechain.errors import ValidationError
@@ -36,6 +38,7 @@ __all__ = ["LedgerEvent", "write_document"]
 
 _IGNORE_PREFIX: Final = "repository-x"
 _HEX_RE: Final = re.compile(r"[0-9a-f]{64}\Z")
+_TYPED_LISTS: Final = ("bizTransactionList", "sourceList", "destinationList")
 # GS1's context defines cbv, cbvmda and gs1 already; they are declared again, identically (which JSON-LD allows),
 # for processors that read only a document's own declarations, such as GS1's reference hash implementation 1.9.3.
 _BASE_CONTEXT: Final = {
@@ -121,9 +124,11 @@ def _epcis_event(entry: LedgerEvent) -> tuple[dict[str, Any], dict[str, Any]]:
         if key in ("eventTime", "recordTime") and isinstance(value, int) and not isinstance(value, bool):
             event[key] = format_time(value, offset if isinstance(offset, str) else "+00:00")  # Event.data holds µs
         elif key == "tc:kde":
-            event[key] = _namespaced_kde(value)
+            event[key] = _plain_numbers(kde_to_epcis(value))
+        elif key in _TYPED_LISTS and isinstance(value, list):
+            event[key] = [_type_first(link) for link in value]
         elif key not in LEDGER_FIELDS:  # another export's bookkeeping; this document writes its own
-            event[key] = value
+            event[key] = _plain_numbers(value)
     own_id = hash_id(event, names)
     if "eventID" in event and event["eventID"] != own_id:
         event["tc:eventID"] = event["eventID"]
@@ -133,12 +138,21 @@ def _epcis_event(entry: LedgerEvent) -> tuple[dict[str, Any], dict[str, Any]]:
     return event, dict(context)
 
 
-def _namespaced_kde(value: Any) -> Any:
-    """tc:kde members in tracechain's namespace (bare names would have no IRI, and JSON-LD would drop them)."""
+def _type_first(link: Any) -> Any:
+    """A typed link with its type written first: key order means nothing in JSON, but GS1's reference
+    implementation 1.9.3 hashes the two fields in the order it reads them (docs/epcis.md, D5)."""
+    if not isinstance(link, Mapping) or "type" not in link:
+        return link
+    return {"type": link["type"], **{k: v for k, v in link.items() if k != "type"}}
+
+
+def _plain_numbers(value: Any) -> Any:
+    if isinstance(value, Decimal) and value.is_finite():
+        return plain_number(value)
     if isinstance(value, Mapping):
-        return {(k if ":" in k else f"{TC_PREFIX}:{k}"): _namespaced_kde(v) for k, v in value.items()}
+        return {k: _plain_numbers(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_namespaced_kde(v) for v in value]
+        return [_plain_numbers(v) for v in value]
     return value
 
 
