@@ -99,8 +99,9 @@ def object_code(draw: st.DrawFn) -> str:
     host, query = draw(_link_dress(serial))
     if kind == "sgtin":
         if as_link:
-            # The reference reads a link with a /22/ qualifier only when the values after it are letters and digits.
-            qualifiers = ["", "/10/L1", "/22/V2/10/LOT-7"] if serial.isalnum() else ["", "/10/L1"]
+            # The reference reads a link with a /22/ qualifier only when what follows it is short (D16).
+            short = serial.isalnum() and len(serial) <= 8
+            qualifiers = ["", "/10/L1", "/22/V2/10/L"] if short else ["", "/10/L1"]
             lot = draw(st.sampled_from(qualifiers)) if _dl_text(serial) == serial else ""
             return f"{host}/01/{gtin}{lot}/21/{_dl_text(serial)}{query}"
         return f"urn:epc:id:sgtin:{company}.{item}.{_urn_text(serial)}"

@@ -113,7 +113,7 @@ def reference_view(event: dict[str, Any]) -> dict[str, Any]:
     Three of its departures from the standard (docs/epcis.md) change what it hashes: JSON booleans become Python's
     text (D1), a string of more digits than a binary float holds becomes the nearest float's digits (D8: a
     24-digit veterinary drug trace code loses its last eight), and any other string equal to a bare vocabulary
-    word the event uses in a vocabulary field becomes that word's URI (D21). tracechain's ID of the result is the
+    word the event uses in a vocabulary field becomes that word's URI (D18). tracechain's ID of the result is the
     reference's ID of the original.
     """
     from tracechain.epcis._vocab import BY_KIND

@@ -270,6 +270,31 @@ def test_the_reference_misplaces_nested_extensions_whose_namespace_does_not_end_
 
 
 @pytest.mark.parametrize(
+    ("sensor", "inside", "leftover"),
+    [
+        # A sensorMetadata holding nothing but an extension: 1.9.3 gathers extensions only beside other fields.
+        (
+            {"sensorMetadata": {"ex:batch": "B1"}, "sensorReport": [{"type": "Temperature", "value": 4}]},
+            "sensorMetadata{https://ns.example.com/epcis/}batch=B1",
+            "sensorElementListsensorElementsensorMetadata{https://ns.example.com/epcis/}batch=B1",
+        ),
+        # An extension whose name contains "action" (or "eventTime") makes 1.9.3 take its parent for the event.
+        (
+            {"sensorReport": [{"type": "Temperature", "value": 4, "ex:transactionRef": "T1"}]},
+            "{https://ns.example.com/epcis/}transactionRef=T1",
+            "sensorElementListsensorElementsensorReport{https://ns.example.com/epcis/}transactionRef=T1",
+        ),
+    ],
+)
+def test_the_reference_misplaces_nested_extensions_in_two_more_cases(sensor: Any, inside: str, leftover: str) -> None:
+    # D10 continued: the extension goes to the end of the pre-hash string, under a copy of its parents' names.
+    event = _event(sensorElementList=[sensor])
+    mine = pre_hash_string(event, context=[GS1_CONTEXT, {"ex": EX}])
+    assert inside in mine
+    assert reference_prehashes(document(event)) == [mine.replace(inside, "") + leftover]
+
+
+@pytest.mark.parametrize(
     ("value", "standard", "reference"),
     [
         (None, "", "{https://ns.example.com/epcis/}note=None"),  # D11: JSON-LD null is no value
@@ -352,10 +377,17 @@ def test_the_reference_recognises_no_digital_link_with_an_escape() -> None:
     assert event_hash_id(urn) == event_hash_id(canonical) == event_hash_id(elsewhere)
     assert reference_ids(document(urn)) == reference_ids(document(canonical)) == [event_hash_id(urn)]
     assert reference_ids(document(elsewhere)) != [event_hash_id(urn)]
+    # Nor does it recognise a link with a /22/ qualifier when the values after it are long: a 5-character lot
+    # and a 6-character serial are already too many.
+    variant = _event(epcList=["https://id.gs1.org/01/06903215123455/22/V2/10/LOT-7/21/cZlXXb"])
+    assert event_hash_id(variant) == event_hash_id(_event(epcList=["urn:epc:id:sgtin:6903215.012345.cZlXXb"]))
+    assert (
+        "epc=https://id.gs1.org/01/06903215123455/22/V2/10/LOT-7/21/cZlXXb" in reference_prehashes(document(variant))[0]
+    )
 
 
 def test_the_reference_takes_gdti_serials_longer_than_gs1_allows() -> None:
-    # A GDTI's serial is at most 17 characters (AI 253, N13+X..17); 1.9.3 converts URNs with 18 or 19 as well.
+    # D17. A GDTI's serial is at most 17 characters (AI 253, N13+X..17); 1.9.3 converts URNs with 18 or 19 as well.
     # tracechain treats such a URN as no GS1 key and hashes it as written.
     event = _event(epcList=["urn:epc:id:gdti:0614141.58599." + "1" * 18])
     assert "epc=urn:epc:id:gdti:0614141.58599.111111111111111111" in pre_hash_string(event)
@@ -370,7 +402,7 @@ def test_the_reference_takes_gdti_serials_longer_than_gs1_allows() -> None:
     ("field", "value"), [("stringValue", "007"), ("hexBinaryValue", "0100"), ("hexBinaryValue", "4E84")]
 )
 def test_the_reference_reads_sensor_text_as_a_number(field: str, value: str) -> None:
-    # D22. stringValue is xsd:string and hexBinaryValue xsd:hexBinary: "0100" and "100" are different values,
+    # D19. stringValue is xsd:string and hexBinaryValue xsd:hexBinary: "0100" and "100" are different values,
     # and "4E84" is no number at all. 1.9.3 formats every numeric-looking value as a number.
     event = _event(sensorElementList=[{"sensorReport": [{"type": "Count", field: value}]}])
     mine = pre_hash_string(event)
@@ -392,7 +424,7 @@ def test_the_reference_rounds_long_digit_strings_through_a_float() -> None:
 
 
 def test_the_reference_expands_any_text_that_ends_like_a_vocabulary_word() -> None:
-    # D21. 1.9.3 finds bare vocabulary words by expanding the whole document as JSON-LD and then replacing every
+    # D18. 1.9.3 finds bare vocabulary words by expanding the whole document as JSON-LD and then replacing every
     # string, anywhere, that an expanded CBV IRI of the document ends with. An extension's text "shipping" thus
     # becomes a business step URI, and only in documents that also use the business step shipping.
     event = _event(bizStep="shipping", **{"ex:note": "shipping"})
@@ -407,6 +439,7 @@ def test_the_reference_expands_any_text_that_ends_like_a_vocabulary_word() -> No
 
 
 def test_the_reference_reads_no_query_document() -> None:
+    # D9. 1.9.3 looks for the events of an EPCISQueryDocument under epcisBody.event and raises KeyError.
     doc = load(VALID / "query_document.jsonld")
     with pytest.raises(KeyError):
         reference_prehashes(doc)
@@ -414,7 +447,7 @@ def test_the_reference_reads_no_query_document() -> None:
 
 
 def test_the_readme_order_and_the_published_ids_differ_and_tracechain_follows_the_ids() -> None:
-    # The reference's README lists epcList before parentID and bizTransactionList/sourceList/destinationList
+    # R1, R2. The reference's README lists epcList before parentID and bizTransactionList/sourceList/destinationList
     # before sensorElementList; its code and every published expected value put parentID first and those three
     # lists among the sorted rest. A TransactionEvent can hold both parentID and epcList.
     event = {

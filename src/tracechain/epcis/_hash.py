@@ -16,7 +16,8 @@ eventID, recordTime, errorDeclaration, comments and JSON-LD's ``@context`` are l
 compact IRIs expanded; CBV URNs rewritten as web URIs; bare vocabulary words expanded to their URIs; numbers
 written without exponent, leading ``+`` or trailing zeros; GS1 keys as constrained canonical Digital Links
 (`tracechain.epcis._codes`); times in UTC at millisecond precision (rounded half up) with ``Z``; booleans
-``true``/``false``; extension names as ``{namespace}local``.
+``true``/``false``; extension names as ``{namespace}local``. ``stringValue`` and ``hexBinaryValue`` are text by
+their types and are only trimmed.
 
 Two placements above follow GS1's reference implementation and every expected value published with it rather
 than the README of that implementation: parentID comes before epcList, and bizTransactionList, sourceList and
