@@ -305,6 +305,8 @@ def test_text_that_is_not_utf8_or_json_values_that_are_not_json_are_refused() ->
         read_document(b"\xff\xfe{}", source="bytes")
     with pytest.raises(ValidationError, match="NaN is not a JSON number"):
         read_document('{"type": NaN}', source="nan")
+    with pytest.raises(ValidationError, match="not valid Unicode text"):
+        read_document('{"type": "EPCISDocument", "x": "\\ud800"}', source="surrogate")
     with pytest.raises(ValidationError, match="set is not a JSON value"):
         read_document({"type": "EPCISDocument", "x": {1, 2}}, source="set")  # type: ignore[dict-item]
 

@@ -43,7 +43,7 @@ def read_document(data: bytes | str | Mapping[str, Any], *, source: str) -> list
     Raises `ValidationError` for text that is not JSON (a repeated key is named), a document that is not EPCIS 2.0,
     a ``@context`` tracechain cannot read, or any event that breaks the standard's rules.
     """
-    doc = _parse(data, source) if isinstance(data, bytes | str) else _checked_json(data, source)
+    doc = _checked_json(_parse(data, source) if isinstance(data, bytes | str) else data, source)
     if not isinstance(doc, Mapping):
         raise ValidationError(f"{source}: expected an EPCIS document (a JSON object), found {type(doc).__name__}")
     kind = doc.get("type")
@@ -225,17 +225,29 @@ def _short(value: object) -> str:
 
 
 def _checked_json(value: Any, source: str, depth: int = 0) -> Any:
-    """An already-parsed document: only JSON's types, text keys, finite numbers."""
+    """A parsed document: only JSON's types, text keys, valid Unicode (JSON's \\ud800 escapes can make lone
+    surrogates, which no UTF-8 text holds)."""
     if depth > 64:
         raise ValidationError(f"{source}: nested too deeply")
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(f"{source}: object keys are text, found {key!r}")
+            _checked_text(key, source)
             _checked_json(item, source, depth + 1)
     elif isinstance(value, list):
         for item in value:
             _checked_json(item, source, depth + 1)
-    elif value is not None and not isinstance(value, str | int | float | Decimal):
+    elif isinstance(value, str):
+        _checked_text(value, source)
+    elif value is not None and not isinstance(value, int | float | Decimal):
         raise ValidationError(f"{source}: {type(value).__name__} is not a JSON value")
     return value
+
+
+def _checked_text(text: str, source: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValidationError(f"{source}: {text[:40]!r} is not valid Unicode text ({e.reason})") from e
