@@ -90,7 +90,9 @@ def main(argv: list[str]) -> int:
                 _guarded(run, name, lambda entry=entry: entry.once(run))  # type: ignore[misc]
         per_size = [SUITES[n] for n in selected if SUITES[n].per_size is not None]
         if per_size:
-            growing = GrowingLedger(run, Keys())
+            keys = Keys()
+            run.state["keys"] = keys  # the scan suite signs a checkpoint of the growing ledger
+            growing = GrowingLedger(run, keys)
             for size in plan.sizes:
                 log(f"growing the ledger to {size:,} entries")
                 stage = growing.grow_to(size)

@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
         if audit is None:
             print(json.dumps({"error": "tracechain has no audit() yet"}))
             return 2
-        ok = bool(audit(rest[0]))
+        audit(rest[0])  # findings on synthetic events are expected: the job is to run the audit through
     elif mode == "raw":
         from benchmarks.suites.verify import raw_hash_loop
 

@@ -199,6 +199,10 @@ class Plan:
     append_rounds: int = 9
     single_events: int = 300
     single_chunk: int = 10
+    cli_batches: int = 20  # batches per `tracechain append` file: 20,000 events, as in issue 11's table
+    cli_rounds: int = 3
+    code_count: int = 1000  # distinct codes per spelling in the codes lines
+    code_rounds: int = 7
     sign_events: int = 20_000
     signature_items: int = 4096
     validation_events: int = 3000
@@ -215,6 +219,10 @@ class Plan:
                 sizes=sizes or (10_000,),
                 append_rounds=7,
                 single_events=100,
+                cli_batches=5,
+                cli_rounds=2,
+                code_count=300,
+                code_rounds=5,
                 sign_events=5000,
                 signature_items=1024,
                 validation_events=1000,

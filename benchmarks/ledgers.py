@@ -8,6 +8,7 @@ checks that before comparing their proofs.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 import pymerkle
 
 from benchmarks.harness import Run, Stage, size_label
+from benchmarks.workload import EXAMPLES
 from tracechain import Ledger, SigningKey
 
 __all__ = [
@@ -59,11 +61,28 @@ class Keys:
 
 
 def new_ledger(path: Path, keys: Keys) -> Ledger:
-    """A new ledger with the operator's genesis and the actor's key registered, ready for event batches."""
+    """A new ledger with the operator's genesis and the actor's key registered, ready for event batches.
+
+    The workload's events name the enterprises of the product examples; since a ledger refuses events naming an
+    enterprise its signer may not speak for, the actor is delegated to record for each of them (as a platform
+    recording on producers' behalf would be).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     ledger = Ledger.create(str(path), ORIGIN, keys.operator, OPERATOR_USCC)
     ledger.register(keys.actor.verifier, ACTOR_USCC, keys.operator)
+    for enterprise in _example_enterprises():
+        ledger.delegate(ACTOR_USCC, enterprise, keys.operator)
     return ledger
+
+
+def _example_enterprises() -> list[str]:
+    """The enterprise USCCs the product examples record events for, other than the actor's."""
+    found = set()
+    for path in sorted(EXAMPLES.glob("*/*.json")):
+        kde = json.loads(path.read_text(encoding="utf-8")).get("tc:kde") or {}
+        if isinstance(kde.get("enterprise_uscc"), str):
+            found.add(kde["enterprise_uscc"])
+    return sorted(found - {ACTOR_USCC})
 
 
 def plain_sqlite(path: Path) -> sqlite3.Connection:

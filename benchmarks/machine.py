@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-_PACKAGES = ("tracechain", "pymerkle", "sqlite-utils", "cryptography", "msgpack", "fastjsonschema", "qrcode")
+_PACKAGES = (
+    "tracechain",
+    "pymerkle",
+    "sqlite-utils",
+    "cryptography",
+    "msgpack",
+    "fastjsonschema",
+    "qrcode",
+    "zxing-cpp",
+    "pillow",
+)
 
 
 def _cpu_model() -> str:

@@ -218,6 +218,28 @@ def _load(load: Any) -> str:
     return " / ".join(f"{x:.2f}" for x in load)
 
 
+def _spellings(w: dict[str, Any]) -> str:
+    """How the sample's item codes were written, per kind, as the share of each spelling."""
+    drawn: dict[str, int] = w.get("code_spellings") or {}
+    if not drawn:
+        return ""
+    kinds: dict[str, dict[str, int]] = {}
+    for name, count in drawn.items():
+        kind, _, spelling = name.partition("/")
+        kinds.setdefault(kind, {})[spelling] = count
+    parts = []
+    for kind, spellings in kinds.items():
+        total = sum(spellings.values())
+        shares = ", ".join(f"{s} {c / total:.0%}" for s, c in sorted(spellings.items(), key=lambda kv: -kv[1]))
+        parts.append(f"{kind} ({total:,}): {shares}")
+    random_lines = len(w.get("random_serial_templates", []))
+    return (
+        " Item codes are spelled as producers send them (benchmarks/spellings.py says why these proportions); in the"
+        f" sample: {'; '.join(parts)}. Serials: {w.get('serials', 'mixed')}, random in {random_lines} of"
+        f" {w['templates']} templates (anti-counterfeit practice), sequential in the rest."
+    )
+
+
 def _workload(w: dict[str, Any]) -> str:
     sizes = w["canonical_bytes"]
     return (
@@ -226,5 +248,5 @@ def _workload(w: dict[str, Any]) -> str:
         f"serials, SSCCs, vet drug trace codes with their check digits). Canonical event size over a sample of "
         f"{w['sample']:,}: min {sizes['min']}, median {sizes['median']:.0f}, p90 {sizes['p90']}, max {sizes['max']} "
         f"bytes; {w['sample'] - w['sample_invalid']:,} of {w['sample']:,} pass "
-        f"{'envelope and profile' if w['profiles_checked'] else 'envelope'} validation."
+        f"{'envelope and profile' if w['profiles_checked'] else 'envelope'} validation." + _spellings(w)
     )

@@ -11,21 +11,25 @@ import sys
 
 import click
 
-from tracechain.errors import KeyFileError, LedgerFormatError, StorageError, TracechainError
+from tracechain.errors import KeyFileError, LedgerFormatError, PublishError, StorageError, TracechainError
 
 from .app import cli
 
 __all__ = ["cli", "main"]
 
-USAGE_ERRORS = (KeyFileError, LedgerFormatError, StorageError)
+USAGE_ERRORS = (KeyFileError, LedgerFormatError, StorageError, PublishError)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 success, 1 failed check, 2 usage error)."""
     try:
         code = cli.main(args=argv, prog_name="tracechain", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except click.exceptions.Abort as e:
+        # click turns Ctrl-C at a prompt into Abort: that is an interruption (130); end of input is a usage error.
+        if isinstance(e.__context__, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            return 130
+        click.echo("aborted: no answer to the prompt (end of input)", err=True)
         return 2
     except click.ClickException as e:
         e.show()

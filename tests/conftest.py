@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,13 @@ def ledger(ledger_path: Path, operator_key: SigningKey, actor_key: SigningKey) -
     led.register(actor_key.verifier, ACTOR_USCC, operator_key)
     yield led
     led.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow run only with TRACECHAIN_LONG=1; otherwise they skip, saying how to run them."""
+    if os.environ.get("TRACECHAIN_LONG") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with TRACECHAIN_LONG=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

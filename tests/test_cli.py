@@ -7,8 +7,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from tracechain.cli import cli, main
@@ -207,13 +209,25 @@ def test_no_password_and_no_terminal_is_a_usage_error(tmp_path: Path, monkeypatc
     assert code == 2 and "TRACECHAIN_PASSWORD" in err
 
 
-def test_every_command_has_help_and_is_in_the_readme() -> None:
+def _commands(group: click.Group, prefix: str = "tracechain") -> Iterator[tuple[str, click.Command]]:
+    for name, command in group.commands.items():
+        yield f"{prefix} {name}", command
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix} {name}")
+
+
+def test_every_command_and_option_has_help_and_is_in_the_readme() -> None:
+    """As sqlite-utils' docs test: a command or option nobody can read about is one nobody can use."""
     readme = (ROOT / "README.md").read_text()
-    for name, command in cli.commands.items():
-        assert command.help, name
-        assert f"tracechain {name}" in readme, f"README does not show `tracechain {name}`"
-        for sub in getattr(command, "commands", {}):
-            assert f"tracechain {name} {sub}" in readme, f"README does not show `tracechain {name} {sub}`"
+    for name, command in _commands(cli):
+        assert command.help, f"{name} has no help text"
+        assert f"`{name}" in readme, f"README does not show `{name}`"
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, f"{name} {param.opts[0]} has no help text"
+                for opt in param.opts:
+                    if opt.startswith("--"):
+                        assert opt in readme, f"README does not mention {name} {opt}"
 
 
 def test_the_console_script_runs_in_a_real_process(setup: dict[str, Path]) -> None:
@@ -228,7 +242,8 @@ def test_the_console_script_runs_in_a_real_process(setup: dict[str, Path]) -> No
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True
     bad = subprocess.run([str(exe), "verify", "/nonexistent/ledger.db"], capture_output=True, text=True, check=False)
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # a missing file is a usage error, not a ledger that failed verification
+    assert "/nonexistent/ledger.db: no such file" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 

@@ -105,7 +105,6 @@ def test_key_id_rejects_a_type_that_is_not_one_byte(sig_type: int) -> None:
         "a\u00a0b",
         "a\u2028b",
         "a\x00b",
-        "a\x7fb",
         "a\u3000b",
     ],
 )
@@ -114,7 +113,9 @@ def test_generate_rejects_names_that_are_not_c2sp_key_names(name: str) -> None:
         SigningKey.generate(name)
 
 
-@pytest.mark.parametrize("name", ["a", "example.com/log42", "sum.golang.org", "ключ/лог", "x-y_z.1:2"])
+@pytest.mark.parametrize(
+    "name", ["a", "example.com/log42", "sum.golang.org", "ключ/лог", "x-y_z.1:2", "a\x7fb", "a\u00adb", "a\u200bb"]
+)
 def test_valid_key_names_are_accepted(name: str) -> None:
     assert validate_key_name(name) == name
     assert SigningKey.generate(name).name == name

@@ -13,6 +13,7 @@ import tracechain
 from tests.conftest import ACTOR_USCC, GTIN14, OPERATOR_USCC, ORIGIN, make_event
 from tracechain import Ledger, SigningKey, merkle
 from tracechain.checkpoints import parse_unverified
+from tracechain.entries import batch_message
 from tracechain.errors import (
     CheckpointError,
     IdentifierError,
@@ -23,7 +24,6 @@ from tracechain.errors import (
     ValidationError,
     VerificationError,
 )
-from tracechain.ledger import batch_message
 
 
 def _all_leaves(ledger: Ledger) -> list[bytes]:
@@ -234,10 +234,10 @@ def test_the_file_is_wal_with_full_synchronous(ledger: Ledger) -> None:
 
 
 def test_an_open_ledger_reads_through_a_map_and_verification_does_not(ledger: Ledger) -> None:
-    from tracechain.store import Store
+    from tracechain.storage.sqlite import SQLiteStore
 
-    assert ledger._store.conn.execute("PRAGMA mmap_size").fetchone()[0] == 1 << 30
-    reader = Store(ledger.path, readonly=True)
+    assert ledger._store.conn.execute("PRAGMA mmap_size").fetchone()[0] == 1 << 30  # type: ignore[attr-defined]
+    reader = SQLiteStore(ledger.path, readonly=True)
     try:
         assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
     finally:
@@ -280,10 +280,10 @@ def test_a_write_that_fails_midway_leaves_nothing_and_the_next_append_is_sound(
     ledger.append_many([make_event(i) for i in range(250)], actor_key)
     size, root = ledger.size, ledger.root()
 
-    def broken(rows: object) -> None:
+    def broken(projection: object, rows: object) -> None:
         raise StorageError("disk full (simulated)")
 
-    monkeypatch.setattr(ledger._store, "insert_items", broken)
+    monkeypatch.setattr(ledger._store, "insert_rows", broken)
     with pytest.raises(StorageError, match="simulated"):
         ledger.append_many([make_event(i) for i in range(250, 260)], actor_key)
     monkeypatch.undo()

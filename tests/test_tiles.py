@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracechain import merkle
-from tracechain.tiles import FULL_TILE_BYTES, TILE_WIDTH, TileEdge, TileReader
+from tracechain._tiles import FULL_TILE_BYTES, TILE_WIDTH, TileEdge, TileReader
 
 
 def _leaves(n: int, start: int = 0) -> list[bytes]:

@@ -13,9 +13,9 @@ import pytest
 from tests.vectors.generate import build
 from tracechain import encoding, merkle
 from tracechain.checkpoints import open_checkpoint
+from tracechain.entries import batch_message
 from tracechain.events import Event, parse_json
 from tracechain.keys import SigningKey, verify_ed25519
-from tracechain.ledger import batch_message
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "vectors.json").read_text())
 

@@ -155,31 +155,31 @@ def test_the_integrity_only_pass_finds_a_changed_event_byte(filled: tuple[str, s
 @pytest.mark.parametrize("index", [0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**40])
 def test_event_headers_are_read_at_every_integer_width(index: int) -> None:
     from tracechain import encoding
-    from tracechain.verify import _event_header
+    from tracechain.entries import event_header
 
     prev = bytes(range(32))
     data = encoding.encode_entry(1, index, prev, "event", b"\x80")
-    assert _event_header(data) == (index, prev)
-    assert _event_header(encoding.encode_entry(1, index, prev, "seal", {"x": 1})) is None
+    assert event_header(data) == (index, prev)
+    assert event_header(encoding.encode_entry(1, index, prev, "seal", {"x": 1})) is None
 
 
 @pytest.mark.parametrize("index", [0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1])
 def test_the_expected_entry_prefix_is_msgpacks_own_at_every_integer_width(index: int) -> None:
     from tracechain import encoding
-    from tracechain.verify import _EVENT_KIND, _LINK, _index_form
+    from tracechain.entries import EVENT_KIND, LINK, event_prefix
 
     prev = bytes(range(32))
-    lead, width, end = _index_form(index)
+    lead, width, end = event_prefix(index)
     assert index < end
-    prefix = lead + index.to_bytes(width, "big") + _LINK + prev + _EVENT_KIND
+    prefix = lead + index.to_bytes(width, "big") + LINK + prev + EVENT_KIND
     assert encoding.encode_entry(1, index, prev, "event", b"\x80").startswith(prefix)
     if end <= 2**63 - 1:  # the next index needs the next form
-        assert _index_form(end)[0] != lead
+        assert event_prefix(end)[0] != lead
 
 
 def test_a_full_tile_stores_its_inner_rows_and_damage_to_them_is_found(filled: tuple[str, str]) -> None:
     from tracechain import merkle
-    from tracechain.tiles import FULL_TILE_BYTES
+    from tracechain._tiles import FULL_TILE_BYTES
 
     path, note = filled
     con = sqlite3.connect(path)
@@ -285,7 +285,7 @@ def test_signatures_checked_on_several_cores_give_each_batch_its_own_answer(
     actor_key: SigningKey, workers: int
 ) -> None:
     """From 512 signatures the caller and a pool share the chunks; every answer must land on its own batch."""
-    from tracechain.verify import _Batch, _verify_signatures
+    from tracechain.verification._signatures import verify_signatures
 
     batches = []
     for i in range(1_300):
@@ -293,10 +293,10 @@ def test_signatures_checked_on_several_cores_give_each_batch_its_own_answer(
         signature = actor_key.sign(message)
         if i % 97 == 3 or i in (0, 255, 256, 1_299):
             signature = bytes(64) if i % 2 else signature[:-1] + bytes([signature[-1] ^ 1])
-        batches.append(_Batch(i, actor_key.public_bytes, message, signature))
+        batches.append((actor_key.public_bytes, message, signature))
     expected = [not (i % 97 == 3 or i in (0, 255, 256, 1_299)) for i in range(1_300)]
-    assert _verify_signatures(batches, 1) == expected
-    assert _verify_signatures(batches, workers) == expected
+    assert verify_signatures(batches, 1) == expected
+    assert verify_signatures(batches, workers) == expected
 
 
 def _malformed_event(path: str, index: int) -> None:
@@ -377,14 +377,20 @@ def test_every_edit_of_the_item_index_is_found(filled: tuple[str, str], edit: st
     assert con.execute("SELECT COUNT(*) FROM items").fetchone()[0] == before
     con.close()
     for report in (tracechain.verify(path, [note], workers=workers), spanned(path, [note], span=37, workers=workers)):
-        assert [p.message for p in report.problems] == ["the item index does not match the events: rows were changed"]
+        assert [p.message for p in report.problems] == [
+            "the item index does not match the events: rows were changed"
+            " (projection items; tracechain reindex rebuilds it from the entries)"
+        ]
 
 
 def test_the_item_digest_is_4096_bits_wide() -> None:
     """A 256-bit sum of hashes gives way to a generalised-birthday search over a few thousand crafted rows."""
-    from tracechain.verify import _DIGEST_MODULUS, _item_digest
+    from tracechain.storage.projections import DIGEST_MODULUS, row_digest
 
-    assert _DIGEST_MODULUS == 1 << 4096
+    def _item_digest(code: object, index: int) -> int:
+        return row_digest((code, index))
+
+    assert DIGEST_MODULUS == 1 << 4096
     widths = [_item_digest(f"code-{i}", i).bit_length() for i in range(64)]
     assert max(widths) <= 4096 and min(widths) > 4000
     assert len({_item_digest("code", i) for i in range(64)}) == 64

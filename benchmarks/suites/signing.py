@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from benchmarks.harness import Line, Measure, Peer, Run, Target, interleaved, suite
 from benchmarks.ledgers import ORIGIN, Keys
 from tracechain import merkle
-from tracechain.ledger import batch_message
+from tracechain.entries import batch_message
 
 
 def cores() -> int:
@@ -74,7 +73,7 @@ def verify_signatures(run: Run) -> None:
     count, n_cores = plan.signature_items, cores()
     run.log(f"signature verification stage: {count:,} batch signatures, 1 and {n_cores} cores")
     try:
-        from tracechain.verify import _Batch, _verify_signatures
+        from tracechain.verification._signatures import verify_signatures
     except ImportError as e:
         run.pending("signatures.verify", "signing", "signature verification stage", f"tracechain.verify API: {e}")
         return
@@ -82,8 +81,7 @@ def verify_signatures(run: Run) -> None:
     for i in range(count):
         message = batch_message(ORIGIN, i * 1001 + 4, 1000, merkle.leaf_hash(i.to_bytes(8, "big")))
         items.append((keys.actor.public_bytes, message, keys.actor.sign(message)))
-    batches: list[Any] = [_Batch(i, p, m, s) for i, (p, m, s) in enumerate(items)]
-    assert all(_verify_signatures(batches[:8], 1))
+    assert all(verify_signatures(items[:8], 1))
 
     def pool_verify() -> None:
         chunks = [items[i : i + 256] for i in range(0, count, 256)]
@@ -92,8 +90,8 @@ def verify_signatures(run: Run) -> None:
 
     times = interleaved(
         {
-            "tc1": lambda r: _verify_signatures(batches, 1),
-            "tcN": lambda r: _verify_signatures(batches, None),
+            "tc1": lambda r: verify_signatures(items, 1),
+            "tcN": lambda r: verify_signatures(items, None),
             "raw": lambda r: _raw_verify_chunk(items),
             "pool": lambda r: pool_verify(),
         },
@@ -119,7 +117,7 @@ def verify_signatures(run: Run) -> None:
         peers=[Peer("limit", raw1)],
     )
     line.targets = [Target("≥ 0.8× (raw Ed25519 verify × 1 core)", line.ratio_of(raw1), 0.8, peer=raw1.label)]
-    run.record(line, lambda: _verify_signatures(batches, 1))
+    run.record(line, lambda: verify_signatures(items, 1))
     line = Line(
         "signatures.verify.all",
         "signing",
@@ -132,4 +130,4 @@ def verify_signatures(run: Run) -> None:
         ],
     )
     line.targets = [Target("≥ 0.8× (raw Ed25519 verify × cores)", line.ratio_of(ideal), 0.8, peer=ideal.label)]
-    run.record(line, lambda: _verify_signatures(batches, None))
+    run.record(line, lambda: verify_signatures(items, None))

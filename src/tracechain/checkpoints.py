@@ -25,8 +25,9 @@ MAX_TREE_SIZE = 2**63 - 1
 
 _ROOT_SIZE = 32
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-# C0 controls (newline included: an extension is one line), DEL and C1 controls; notes forbid them anyway.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls (newline included: an extension is one line) and lone surrogates: what a note cannot carry. DEL,
+# C1 controls and format characters are allowed, as C2SP signed-note allows them.
+_CONTROL = re.compile("[\x00-\x1f\ud800-\udfff]")
 
 
 def _check_origin(origin: object) -> None:
@@ -35,10 +36,13 @@ def _check_origin(origin: object) -> None:
     try:
         validate_key_name(origin)
     except SignatureError as e:
-        # The origin doubles as the log's key name, so it obeys the key name rules.
+        # The origin doubles as the log's key name (C2SP: the log's key name SHOULD match the origin; tracechain
+        # requires it), so it obeys the key name rules, and a note must be able to carry it.
         raise CheckpointError(
-            f"checkpoint origin must be non-empty, printable, with no spaces and no '+', found {_shorten(origin)}"
+            f"checkpoint origin must be a C2SP key name (non-empty, no spaces and no '+'), found {_shorten(origin)}"
         ) from e
+    if _CONTROL.search(origin):
+        raise CheckpointError(f"checkpoint origin must hold no control character, found {_shorten(origin)}")
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,28 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     TracechainError
     ├── EncodingError             bytes that are not tracechain's canonical msgpack
     ├── ValidationError           an event or document that breaks the envelope or a product profile
-    │   └── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
-    ├── StorageError              the SQLite file: missing, locked, not a ledger, damaged, used after fork()
-    │   └── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
+    │   ├── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
+    │   └── LabelError            a QR label payload or image that cannot be read: too long, not UTF-8, control
+    │                             or bidi characters, unknown or non-canonical parts, an unreadable image file
+    ├── StorageError              where a ledger is kept: a SQLite file missing, locked, not a ledger, damaged, used
+    │   │                         after fork(); a published log's file missing or malformed
+    │   ├── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
+    │   └── FetchError            a server (a published log, a witness) that cannot be reached over HTTP, or
+    │                             answers with an error or with more bytes than the file can hold
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
     ├── SignatureError            a signature, signed note or verifier key string that does not verify or parse
-    │   └── CheckpointError       a checkpoint whose text is malformed or of another log
-    └── VerificationError         a ledger that fails verification (carries the report)
-        └── ProofError            an inclusion or consistency proof that does not verify
+    │   ├── CheckpointError       a checkpoint whose text is malformed or of another log
+    │   ├── QuorumError           a checkpoint without the k-of-n witness cosignatures a policy requires
+    │   └── LabelSignatureError   a label whose issuer signature is missing, by an unknown key, or does not verify
+    ├── VerificationError         a ledger that fails verification (carries the report)
+    │   ├── ProofError            an inclusion or consistency proof that does not verify
+    │   ├── BundleError           a proof bundle that cannot be read: not one, damaged, cut short, or not in its
+    │   │                         one spelling; or one that cannot be written for an item
+    │   └── InconsistentLogError  a log whose checkpoint contradicts one already held: a fork or a rollback
+    │                             (carries both signed checkpoints as evidence)
+    ├── PublishError              a published log folder that cannot be written, or disagrees with the ledger
+    ├── WitnessError              a witness's refusal, state file or configuration (carries an HTTP status)
+    └── AppendInterruptedError    an append of a stream stopped part way (carries what landed)
 """
 
 from __future__ import annotations
@@ -23,17 +37,26 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "AppendInterruptedError",
+    "BundleError",
     "CheckpointError",
     "EncodingError",
+    "FetchError",
     "IdentifierError",
+    "InconsistentLogError",
     "KeyFileError",
+    "LabelError",
+    "LabelSignatureError",
     "LedgerFormatError",
     "ProofError",
+    "PublishError",
+    "QuorumError",
     "SignatureError",
     "StorageError",
     "TracechainError",
     "ValidationError",
     "VerificationError",
+    "WitnessError",
 ]
 
 
@@ -70,12 +93,23 @@ class IdentifierError(ValidationError):
     """A malformed identifier: GTIN, SSCC, GLN, USCC, SC licence, trace code, Digital Link."""
 
 
+class LabelError(ValidationError):
+    """A QR label payload or image that cannot be read: over 2,953 bytes, not UTF-8, control or bidi characters,
+    unknown parameters or a non-canonical spelling in the signed part, or an image file that is not PNG or JPEG."""
+
+
 class StorageError(TracechainError):
-    """The ledger file cannot be used: missing, locked, damaged, or a connection used after fork()."""
+    """The ledger's store cannot be used: a file missing, locked, damaged, or a connection used after fork(); a
+    published log's file missing or malformed."""
 
 
 class LedgerFormatError(StorageError):
     """A file that is not a tracechain ledger, or one of a format version this code does not know."""
+
+
+class FetchError(StorageError):
+    """A server that cannot be reached over HTTP, that answers with an error status, or that sends more bytes than
+    the file asked for can hold; the message names the URL."""
 
 
 class KeyFileError(TracechainError):
@@ -90,6 +124,21 @@ class CheckpointError(SignatureError):
     """A checkpoint whose text is malformed, or that belongs to another log."""
 
 
+class QuorumError(SignatureError):
+    """A checkpoint that lacks the witness cosignatures a policy requires (k of n named witnesses)."""
+
+
+class LabelSignatureError(SignatureError):
+    """A label whose issuer signature is missing, made by a key the verifier does not hold, or does not verify.
+
+    ``check`` holds the :class:`tracechain.labels.LabelCheck` that failed, so a caller can tell the cases apart.
+    """
+
+    def __init__(self, message: str, check: object | None = None) -> None:
+        super().__init__(message)
+        self.check = check
+
+
 class VerificationError(TracechainError):
     """A ledger that failed verification; ``report`` holds what was found."""
 
@@ -100,3 +149,48 @@ class VerificationError(TracechainError):
 
 class ProofError(VerificationError):
     """An inclusion or consistency proof that does not verify; the message gives expected and computed values."""
+
+
+class BundleError(VerificationError):
+    """A proof bundle that cannot be read (not a bundle, damaged, cut short, or not in its one spelling), or that
+    cannot be made for an item (no event names it)."""
+
+
+class InconsistentLogError(VerificationError):
+    """A log whose checkpoint contradicts one already held — two roots at one size, a past that differs, or fewer
+    entries than before. ``evidence`` holds both signed checkpoints: the log's operator signed two histories."""
+
+    def __init__(self, message: str, evidence: Sequence[str]) -> None:
+        super().__init__(message)
+        self.evidence = tuple(evidence)
+
+    def diagnostics(self) -> str:
+        # Each note verbatim (it ends in a newline), so it can be cut out and checked with any C2SP tool.
+        notes = "".join(f"\n--- signed checkpoint {i} ---\n{note}" for i, note in enumerate(self.evidence, 1))
+        return f"{self}{notes}".removesuffix("\n")
+
+
+class AppendInterruptedError(TracechainError):
+    """An append of a stream stopped by an interruption; ``result`` says what landed before it (every batch either
+    landed whole or not at all)."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class PublishError(TracechainError):
+    """A published log folder that cannot be written, holds another log, or is inconsistent with the ledger."""
+
+
+class WitnessError(TracechainError):
+    """A witness refusing a checkpoint, or a witness's state or configuration that cannot be used.
+
+    ``status`` is the C2SP tlog-witness HTTP status the refusal maps to (400, 403, 404, 409, 422; 500 for the
+    witness's own trouble), and ``size`` the witness's current tree size for a 409 conflict.
+    """
+
+    def __init__(self, message: str, status: int = 500, size: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.size = size

@@ -5,7 +5,11 @@ Social Credit Code (GB 32100-2015), the food production licence number and the 2
 code. It is the only module that imports ``biip``; everything it returns is a plain string or a tracechain
 dataclass, and every failure on bad input is an :class:`~tracechain.errors.IdentifierError`.
 
-The canonical forms are documented in ``docs/identifiers.md``.
+``canonical_code`` reads the spellings labels and producer systems send without biip, through
+``tracechain._spellings``; everything else, and every error, takes the general path here (``_canonical_code_slow``),
+and the two agree on every input (``tests/test_code_spellings.py``). The module is longer than most because every
+rule of every identifier family lives here, next to the checks that share them; the canonical forms are
+documented in ``docs/identifiers.md``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from biip import ParseError
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message
 
+from tracechain import _spellings
 from tracechain.errors import IdentifierError
 
 __all__ = [
@@ -67,6 +72,7 @@ _CANONICAL_RE: Final = re.compile(
     rf"https://id\.gs1\.org/(?:01/(\d{{14}})(?:/(?:10|21)/{_PLAIN_TEXT})?|00/(\d{{18}})"
     rf"|414/(\d{{13}})(?:/254/{_PLAIN_TEXT})?)"
 )
+_CANONICAL_START: Final = f"https://{CANONICAL_DOMAIN}/"
 _ASCII_DIGITS_RE: Final = re.compile(r"[0-9]+")
 _HRI_RE: Final = re.compile(r"\(\d{2,4}\)")
 # Symbology identifiers of the GS1 carriers that hold element strings (GS1-128, DataBar, DataMatrix, QR, DotCode).
@@ -465,8 +471,44 @@ def canonical_code(code: str) -> str:
     - Bare digits: 8, 12, 13 or 14 → GTIN product class; 18 → SSCC; 24 → ``urn:tracechain:vetdrug:{code}``.
     - Anything else is returned NFC-normalised and stripped.
 
+    The spellings labels and producer systems send are read without a general parser (``_spellings``, a few µs a
+    code); every other spelling, and every invalid code, takes the general path below, which decides errors.
+
     Raises IdentifierError for an empty code and for a recognised code that is invalid (check digit, length,
     characters). ``canonical_code(canonical_code(x)) == canonical_code(x)``.
+    """
+    if type(code) is str:
+        # Already canonical, the commonest case once codes have been through a ledger: one match and the check.
+        # (startswith first: a failed match costs more than the test, and most other codes fail it at once.)
+        if (
+            code.startswith(_CANONICAL_START)
+            and (m := _CANONICAL_RE.fullmatch(code))
+            and _spellings.checks(m[1] or m[2] or m[3])
+        ):
+            return code
+        text = code.strip()
+        # ASCII text is already NFC, so the general path would see the same text.
+        if text.isascii() and (item := _spellings.read(text)) is not None:
+            return _canonical_item(item)
+    return _canonical_code_slow(code)
+
+
+def _canonical_item(item: _spellings.Item) -> str:
+    kind, key, qualifier, serial = item
+    if kind == _spellings.GTIN:
+        return _gtin_uri(key, lot=qualifier, serial=serial)
+    if kind == _spellings.SSCC:
+        return _sscc_uri(key)
+    if kind == _spellings.GLN:
+        return _gln_uri(key, qualifier)
+    return VET_DRUG_URN_PREFIX + key
+
+
+def _canonical_code_slow(code: str) -> str:
+    """canonical_code by the general path, for every spelling: biip's parsers behind tracechain's own checks.
+
+    canonical_code gives the same answer for every input (tests/test_code_spellings.py checks it); this stays
+    callable on its own so that the tests can compare the two.
     """
     if type(code) is str and (m := _CANONICAL_RE.fullmatch(code)):
         key = m[1] or m[2] or m[3]

@@ -3,9 +3,9 @@
 This is the only module that imports ``cryptography``; everything else speaks :class:`SigningKey`,
 :class:`VerifierKey` and raw bytes.
 
-Key names and verifier keys follow C2SP signed-note: a name is non-empty, printable, and holds no
-whitespace and no ``+``; the key ID is the first four bytes of
-``SHA-256(name || 0x0A || type || public key)``; a verifier key string is
+Key names and verifier keys follow C2SP signed-note exactly: a name is non-empty UTF-8 with no Unicode space
+and no ``+`` (a signing key's name also holds no C0 control, which no note could carry); the key ID is the first
+four bytes of ``SHA-256(name || 0x0A || type || public key)``; a verifier key string is
 ``<name>+<key ID as 8 hex digits>+<base64(0x01 || public key)>``.
 
 Key file format (UTF-8 text, created with mode 0600 and never overwritten)::
@@ -28,6 +28,9 @@ check value existed have none and load unchecked.
 The name line is outside the encryption, so it is not protected: renaming a key in its file changes the key
 ID the key signs under, and verifiers holding the original verifier key then no longer recognise its
 signatures, so such tampering fails closed. A key file is refused if group or others may read or write it.
+
+Longer than most modules: key files, signing keys and C2SP verifier keys all sit on the one cryptography import
+this module owns; splitting them would spread that dependency.
 """
 
 from __future__ import annotations
@@ -80,6 +83,14 @@ _MAX_KEY_FILE_SIZE = 64 * 1024
 
 _HEX_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
 
+# Unicode's White_Space property (stable since Unicode 6.3; Go's unicode.IsSpace tests the same set), '+', and
+# lone surrogates, which have no UTF-8 form. Not str.isspace(): it also counts U+001C..U+001F, which C2SP allows.
+_NOT_IN_KEY_NAME = re.compile(
+    "[+\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]"
+)
+# C0 controls other than newline: valid in a key name, but no signed note may contain one.
+_NOTE_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
+
 
 def _shorten(value: str, limit: int = 60) -> str:
     """``repr`` of a found value, cut short so that a hostile input cannot flood an error message."""
@@ -109,13 +120,31 @@ def _b64decode_canonical(text: str) -> bytes | None:
 def validate_key_name(name: str) -> str:
     """Return ``name`` if it is a valid C2SP key name, else raise :class:`SignatureError`.
 
-    Valid: non-empty, every character printable, no whitespace and no ``+`` (the verifier string separator).
+    Exactly C2SP signed-note's rule, as Go's ``golang.org/x/mod/sumdb/note`` applies it: non-empty, valid UTF-8
+    (no lone surrogates), no Unicode space (the ``White_Space`` property) and no ``+``. Anything else is allowed,
+    format characters such as U+00AD and U+200B, DEL and C1 controls included. A name with a C0 control other
+    than those spaces is a valid name too, though no signed note can carry it (see :class:`SigningKey`).
     """
     if not isinstance(name, str) or not name:
         raise SignatureError(f"key name must be a non-empty string, found {name!r}")
-    # isprintable() alone lets the ASCII space through; isspace() catches every Unicode space and line break.
-    if "+" in name or not name.isprintable() or any(ch.isspace() for ch in name):
-        raise SignatureError(f"key name must be printable with no whitespace and no '+', found {_shorten(name)}")
+    bad = _NOT_IN_KEY_NAME.search(name)
+    if bad is not None:
+        what = "'+'" if bad.group() == "+" else f"U+{ord(bad.group()):04X}"
+        raise SignatureError(
+            f"key name must hold no Unicode space, no '+' and only valid UTF-8, found {what} in {_shorten(name)}"
+        )
+    return name
+
+
+def _signing_name(name: str) -> str:
+    """``name`` if a signing key may bear it: a C2SP key name that a signed note can carry (no C0 control)."""
+    validate_key_name(name)
+    bad = _NOTE_CONTROL.search(name)
+    if bad is not None:
+        raise SignatureError(
+            f"key name {_shorten(name)} holds control character U+{ord(bad.group()):04X}; it is a valid C2SP key"
+            " name, but no signed note may contain it, so a key of that name could never sign one"
+        )
     return name
 
 
@@ -255,7 +284,7 @@ class SigningKey:
 
     def __init__(self, name: str, private: Ed25519PrivateKey) -> None:
         """Wrap a ``cryptography`` key; callers outside this module use generate(), load() or from_seed()."""
-        self._name = validate_key_name(name)
+        self._name = _signing_name(name)
         if not isinstance(private, Ed25519PrivateKey):
             raise SignatureError(f"signing key {name!r} must be an Ed25519 private key")
         self._private = private
@@ -265,13 +294,13 @@ class SigningKey:
     @classmethod
     def generate(cls, name: str) -> Self:
         """A fresh random key named ``name``; raises :class:`SignatureError` for an invalid C2SP key name."""
-        validate_key_name(name)
+        _signing_name(name)
         return cls(name, Ed25519PrivateKey.generate())
 
     @classmethod
     def from_seed(cls, name: str, seed: bytes) -> Self:
         """The key whose RFC 8032 private seed is the 32-byte ``seed``; for fixed test vectors."""
-        validate_key_name(name)
+        _signing_name(name)
         if not isinstance(seed, bytes) or len(seed) != 32:
             raise SignatureError(f"signing key {name!r}: seed must be 32 bytes, found {_describe_length(seed)}")
         return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
@@ -367,7 +396,7 @@ class SigningKey:
             raise KeyFileError(f"key file {where}: expected a first line {expected!r}, found {_shorten(first)}")
         name = first.removeprefix(_NAME_LINE_PREFIX)
         try:
-            validate_key_name(name)
+            _signing_name(name)
         except SignatureError as e:
             raise KeyFileError(f"key file {where}: {e}") from e
         kdf_line, _, rest = rest.partition("\n")
@@ -407,7 +436,8 @@ class SigningKey:
 
 def _read_key_file(where: str) -> str:
     try:
-        fd = os.open(where, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO or device named as a key file must be refused, not waited on for a writer.
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError as e:
         raise KeyFileError(f"key file {where} does not exist") from e
     except OSError as e:

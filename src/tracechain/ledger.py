@@ -1,31 +1,37 @@
-"""The ledger: an append-only, hash-chained, signed sequence of entries in one SQLite file.
+"""The ledger: an append-only, hash-chained, signed sequence of entries in a store (a SQLite file by default).
 
-Every entry is the canonical array ``[1, index, previous leaf hash, kind, body]`` (docs/SPEC.md §3). Its RFC 9162
-leaf hash is both the next entry's chain link and the entry's leaf in the Merkle tree. Kinds:
+The entry format (kinds, chaining, what a seal signs, who may sign) is `tracechain.entries`; where entries are kept
+is `tracechain.storage`. Each call that writes (`append`, `append_many`, `register`, `revoke`) is one batch, one
+signature and one write transaction: it returns only after the commit, and a failure leaves the store as it was.
+The projections (`storage.projections`) are written in the same transaction as the entries they derive from.
 
-- ``genesis`` (index 0): the origin and the operator's first key;
-- ``event``: an event's canonical bytes;
-- ``key`` / ``revoke``: the operator registering or revoking an actor's key (rotation is a new key, then a
-  revocation of the old one);
-- ``seal``: closes a batch. It names the signer, the batch's first index and size, the root of the batch's
-  leaf hashes, and the Ed25519 signature over those with a domain-separation prefix (`batch_message`). Being an
-  entry itself, a seal cannot be removed without breaking the chain.
-
-Each call that writes (`append`, `append_many`, `register`, `revoke`) is one batch, one signature and one
-``BEGIN IMMEDIATE`` transaction: it returns only after the commit, and a failure leaves the file as it was.
+Longer than most modules because `Ledger` is the library's main public class: opening, writing, keys and
+delegations, checkpoints, lookups and proofs are its methods; the entry format, storage and verification it
+relies on live elsewhere.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import count
 from typing import Any, Self
 
 from tracechain import encoding, identifiers, merkle
+from tracechain._tiles import TILE_WIDTH, TileEdge, TileReader
 from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
+from tracechain.entries import (
+    ENTRY_VERSION,
+    ROLES,
+    ZERO_HASH,
+    Entry,
+    KeyInfo,
+    KeyRegistry,
+    batch_message,
+    chain,
+    speaks_for,
+)
 from tracechain.errors import (
     CheckpointError,
     EncodingError,
@@ -34,172 +40,35 @@ from tracechain.errors import (
     StorageError,
     ValidationError,
     VerificationError,
+    WitnessError,
 )
 from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
-from tracechain.store import Store
-from tracechain.tiles import TILE_WIDTH, TileEdge, TileReader
+from tracechain.notes import parse_note
+from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
+from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
+from tracechain.storage.projections import event_digest, event_time
+from tracechain.witness import CosignerKey, WitnessEndpoint, parse_witness, verified_cosigners
 
-__all__ = [
-    "DEFAULT_TILE_CACHE",
-    "ENTRY_VERSION",
-    "BatchReceipt",
-    "ConsistencyProof",
-    "Entry",
-    "InclusionProof",
-    "Ledger",
-    "batch_message",
-]
+__all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
-ENTRY_VERSION = 1
 DEFAULT_TILE_CACHE = 4096
+_DUPLICATES = ("skip", "refuse", "allow")
+_MAX_TIME = (1 << 63) - 1
+_BY_KIND = {kind: [p for p in PROJECTIONS if kind in p.kinds] for p0 in PROJECTIONS for kind in p0.kinds}
 _REMEMBERED_RANGES = 4096
-ZERO_HASH = bytes(32)
-_BATCH_DOMAIN = b"tracechain batch signature v1\x00"
-ROLES = ("operator", "actor")
-
-
-def batch_message(origin: str, first: int, count: int, batch_root: bytes) -> bytes:
-    """The bytes a batch's seal signs.
-
-    The prefix ends in a NUL byte, which no signed note's text may contain, so a batch signature can never be
-    taken for a checkpoint or any other note signed by the same key; the origin binds it to one ledger.
-    """
-    return b"".join(
-        [
-            _BATCH_DOMAIN,
-            origin.encode(),
-            b"\n",
-            first.to_bytes(8, "big"),
-            count.to_bytes(8, "big"),
-            batch_root,
-        ]
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One ledger entry as stored: its index, chain link, kind and body, and its leaf hash."""
-
-    index: int
-    prev: bytes
-    kind: str
-    body: Any
-    leaf_hash: bytes
-
-    @classmethod
-    def from_bytes(cls, data: bytes, *, expected_index: int | None = None) -> Self:
-        version, index, prev, kind, body = encoding.decode_entry(data)
-        if version != ENTRY_VERSION:
-            raise EncodingError(f"entry {index}: version {version}, this tracechain reads {ENTRY_VERSION}")
-        if expected_index is not None and index != expected_index:
-            raise EncodingError(f"entry stored at index {expected_index} says it is entry {index}")
-        return cls(index, prev, kind, body, merkle.leaf_hash(data))
-
-    @property
-    def event(self) -> Event | None:
-        """The event, for an ``event`` entry."""
-        return Event.from_canonical(self.body) if self.kind == "event" else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view: hashes and keys as hex, events in EPCIS JSON form."""
-        out: dict[str, Any] = {"index": self.index, "kind": self.kind, "leaf_hash": self.leaf_hash.hex()}
-        event = self.event
-        if event is not None:
-            out["event"] = event.to_dict()
-        else:
-            out["body"] = _hexed(self.body)
-        return out
-
-
-def _hexed(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {k: _hexed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hexed(v) for v in value]
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class BatchReceipt:
-    """What an append wrote: entries ``first`` .. ``first + count - 1`` and the seal at ``seal_index``."""
-
-    first: int
-    count: int
-    seal_index: int
-    leaf_hashes: tuple[bytes, ...]
-
-    @property
-    def indices(self) -> range:
-        return range(self.first, self.first + self.count)
-
-
-@dataclass(frozen=True, slots=True)
-class InclusionProof:
-    """Proof that entry ``index`` with ``leaf_hash`` is in the tree of ``size`` entries with ``root``."""
-
-    index: int
-    size: int
-    leaf_hash: bytes
-    root: bytes
-    path: tuple[bytes, ...]
-
-    def verify(self) -> None:
-        merkle.verify_inclusion(self.leaf_hash, self.index, self.size, self.path, self.root)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "size": self.size,
-            "leaf_hash": self.leaf_hash.hex(),
-            "root": self.root.hex(),
-            "proof": [p.hex() for p in self.path],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ConsistencyProof:
-    """Proof that the tree of ``old_size`` entries is a prefix of the tree of ``size`` entries."""
-
-    old_size: int
-    size: int
-    old_root: bytes
-    root: bytes
-    path: tuple[bytes, ...]
-
-    def verify(self) -> None:
-        merkle.verify_consistency(self.old_size, self.size, self.old_root, self.root, self.path)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "old_size": self.old_size,
-            "size": self.size,
-            "old_root": self.old_root.hex(),
-            "root": self.root.hex(),
-            "proof": [p.hex() for p in self.path],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class _KeyInfo:
-    public: bytes
-    name: str
-    actor: str
-    role: str
-    registered: int
-    revoked: int | None
+_WITNESSES = "witnesses"  # meta: the witnesses checkpoints are submitted to, one '<cosigner key> <URL>' per line
+Location = str | os.PathLike[str]
 
 
 class Ledger:
     """An open ledger file. Open one per process; every write is durable when its method returns."""
 
-    def __init__(self, store: Store, *, tile_cache: int = DEFAULT_TILE_CACHE) -> None:
+    def __init__(self, store: LedgerStore, *, tile_cache: int = DEFAULT_TILE_CACHE) -> None:
         self._store = store
         origin = store.meta("origin")
         if origin is None:
-            raise StorageError(f"{store.path}: the ledger has no origin recorded")
+            raise StorageError(f"{store.location}: the ledger has no origin recorded")
         self.origin = origin
         self._edge: TileEdge | None = None
         self._last_hash = ZERO_HASH
@@ -207,12 +76,14 @@ class Ledger:
         # Roots of committed ranges never change, and every proof at one tree size meets the same ranges along
         # its right edge (the root among them): remembered, a proof hashes nothing beyond its own path.
         self._memo: dict[tuple[int, int], bytes] = {}
+        self._last_seal: tuple[Any, ...] | None = None  # for `signer` on a ledger without the batch index
 
     # --- opening -------------------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str, origin: str, key: SigningKey, actor: str) -> Ledger:
-        """A new ledger at ``path`` whose operator is ``actor`` (a USCC) holding ``key``.
+    def create(cls, location: Location, origin: str, key: SigningKey, actor: str) -> Ledger:
+        """A new ledger at ``location`` (a path or store location) whose operator is ``actor`` (a USCC) holding
+        ``key``.
 
         The operator key signs checkpoints, whose C2SP key name is the origin, so the key must be named so.
         """
@@ -223,7 +94,7 @@ class Ledger:
                 f" generate the operator key with that name (tracechain keygen {origin})"
             )
         actor = identifiers.validate_uscc(actor)
-        store = Store(path, create=True)
+        store = open_store(location, create=True)
         try:
             with store.write():
                 store.set_meta("origin", origin)
@@ -241,8 +112,12 @@ class Ledger:
         return ledger
 
     @classmethod
-    def open(cls, path: str, *, tile_cache: int = DEFAULT_TILE_CACHE) -> Ledger:
+    def open(cls, location: Location, *, readonly: bool = False, tile_cache: int = DEFAULT_TILE_CACHE) -> Ledger:
         """Open an existing ledger; a missing file, another kind of file or an unknown version is refused.
+
+        ``readonly`` never writes to the store (a read-only copy, a folder the user cannot write): reads, lookups
+        and proofs work, writes raise `StorageError`. A writable open of a ledger written before one of today's
+        projections existed builds that projection from the entries first.
 
         ``tile_cache`` is how many tiles proofs keep in memory (each at most 16 KiB with its inner hashes, so
         the default holds up to 64 MiB once proofs have touched that many tiles; 1M entries make about 3,920 tiles).
@@ -250,9 +125,19 @@ class Ledger:
         """
         if tile_cache < 1:  # checked before the file is opened, so nothing is left open on refusal
             raise ValidationError(f"tile_cache must be at least 1 tile, found {tile_cache}")
-        store = Store(path)
+        store = open_store(location, readonly=readonly, mmap=True)
         try:
-            return cls(store, tile_cache=tile_cache)
+            if not store.keeps_derived:
+                # A published log has no keys table or projections: key and item look-ups would answer "none".
+                raise StorageError(
+                    f"{store.location}: a published log is not a ledger; verify it as it is (tracechain verify), or"
+                    " mirror it into a ledger file (tracechain mirror) to read and prove from it"
+                )
+            ledger = cls(store, tile_cache=tile_cache)
+            missing = [p for p in PROJECTIONS if p not in store.built_projections()]
+            if missing and not readonly:
+                ledger.reindex(missing)
+            return ledger
         except BaseException:
             store.close()
             raise
@@ -268,11 +153,17 @@ class Ledger:
 
     @property
     def path(self) -> str:
-        return str(self._store.path)
+        """Where the ledger was opened from."""
+        return self._store.location
 
     @property
     def size(self) -> int:
         return self._store.size()
+
+    @property
+    def store(self) -> LedgerStore:
+        """The store beneath, for capabilities that query its projections (scan verdicts, trace)."""
+        return self._store
 
     def root(self, size: int | None = None) -> bytes:
         """The Merkle root of the first ``size`` entries (default: all), from the tiles in O(log n) reads."""
@@ -302,32 +193,43 @@ class Ledger:
 
     # --- keys ----------------------------------------------------------------------------------------------
 
-    def keys(self) -> list[_KeyInfo]:
+    def keys(self) -> list[KeyInfo]:
         """Every key ever registered, in registration order, with the index where it was revoked if it was."""
-        return [_KeyInfo(*row) for row in self._store.key_rows()]
+        return self._store.registered_keys()
 
-    def _signer(self, key: SigningKey, operator: bool) -> _KeyInfo:
-        for info in self.keys():
-            if info.public == key.public_bytes:
-                if info.revoked is not None:
-                    raise SignatureError(f"key {key.name} was revoked at entry {info.revoked}; it can no longer sign")
-                if operator and info.role != "operator":
-                    raise SignatureError(f"key {key.name} belongs to actor {info.actor}, not to the ledger operator")
-                return info
-        raise SignatureError(f"key {key.name} ({key.verifier}) is not registered in ledger {self.origin}")
+    def _signer(self, registry: KeyRegistry, key: SigningKey, operator: bool) -> KeyInfo:
+        info = registry.get(key.public_bytes)
+        if info is None:
+            raise SignatureError(f"key {key.name} ({key.verifier}) is not registered in ledger {self.origin}")
+        if info.revoked is not None:
+            raise SignatureError(f"key {key.name} was revoked at entry {info.revoked}; it can no longer sign")
+        if operator and info.role != "operator":
+            raise SignatureError(f"key {key.name} belongs to actor {info.actor}, not to the ledger operator")
+        return info
 
     # --- writing -------------------------------------------------------------------------------------------
 
-    def append(self, event: Event | Mapping[str, Any], key: SigningKey) -> int:
-        """Validate, record and sign one event (a batch of one); returns its entry index."""
-        return self.append_many([event], key).first
+    def append(self, event: Event | Mapping[str, Any], key: SigningKey, *, duplicates: str = "skip") -> int:
+        """Validate, record and sign one event (a batch of one); returns its entry index (the index it already
+        had, if the ledger held the same event)."""
+        receipt = self.append_many([event], key, duplicates=duplicates)
+        return receipt.first if receipt.count else receipt.existing[0]
 
-    def append_many(self, events: Iterable[Event | Mapping[str, Any]], key: SigningKey) -> BatchReceipt:
-        """Validate every event, then record them all as one signed batch, or nothing if any is invalid."""
-        checked = _validate_all(events)
+    def append_many(
+        self, events: Iterable[Event | Mapping[str, Any]], key: SigningKey, *, duplicates: str = "skip"
+    ) -> BatchReceipt:
+        """Validate every event, then record them all as one signed batch, or nothing if any is invalid.
+
+        An event the ledger already holds (the same canonical event: a retried or resumed append) is handled by
+        ``duplicates``: ``"skip"`` (default) leaves it out and lists its index in the receipt's ``existing``,
+        ``"refuse"`` raises `ValidationError` and writes nothing, ``"allow"`` records it again.
+        """
+        if duplicates not in _DUPLICATES:
+            raise ValidationError(f"duplicates must be one of {_DUPLICATES}, found {duplicates!r}")
+        checked = validate_all(events)
         if not checked:
             raise ValidationError("a batch needs at least one event")
-        return self._write_batch([("event", e) for e in checked], key)
+        return self._write_batch([("event", e) for e in checked], key, duplicates=duplicates)
 
     def register(self, verifier: str | VerifierKey, actor: str, key: SigningKey, *, role: str = "actor") -> int:
         """Register an actor's key (operator-signed); returns the entry index. A second key is a rotation."""
@@ -340,14 +242,67 @@ class Ledger:
         body = {"actor": actor, "name": vk.name, "public": vk.public_bytes, "role": role}
         return self._write_batch([("key", body)], key).first
 
+    def delegate(self, agent: str, principal: str, key: SigningKey, *, withdraw: bool = False) -> int:
+        """Let the actor ``agent`` record events for the enterprise ``principal`` (both USCCs), from the next
+        batch on — a logistics provider or a platform recording on a producer's behalf; with ``withdraw``, end
+        that. Operator-signed; returns the entry index."""
+        agent, principal = identifiers.validate_uscc(agent), identifiers.validate_uscc(principal)
+        if agent == principal:
+            raise ValidationError(f"an actor records for itself without a delegation; agent and principal are {agent}")
+        registry = KeyRegistry()
+        registry.replay_delegations(self._store.lookup(DELEGATIONS, agent))
+        action = "withdraw" if withdraw else "grant"
+        try:  # the registry's own rule, checked before anything is signed
+            registry.apply(self.size, "delegation", {"agent": agent, "principal": principal, "action": action})
+        except SignatureError as e:
+            raise ValidationError(str(e)) from e
+        body = {"action": action, "agent": agent, "principal": principal}
+        return self._write_batch([("delegation", body)], key).first
+
+    def signer(self, index: int) -> tuple[str, VerifierKey] | None:
+        """The actor (USCC) and key that signed the batch holding entry ``index``; None if no seal covers it yet."""
+        if BATCHES in self._store.built_projections():
+            row = self._store.lookup_floor(BATCHES, index)
+        else:  # a ledger written before the batch index, opened read-only: its seal is the next one along
+            row = self._seal_after(index)
+        if row is None or row[-1] < index:
+            return None
+        public = bytes.fromhex(row[2])
+        key = next((k for k in self.keys() if k.public == public), None)
+        return (row[1], key.verifier) if key is not None else None
+
+    def _seal_after(self, index: int) -> tuple[Any, ...] | None:
+        last = self._last_seal
+        if last is not None and last[0] <= index <= last[-1]:  # listing a batch entry by entry: one scan
+            return last
+        for at, data in self._store.iter_entries(index, chunk=256):
+            entry = Entry.from_bytes(bytes(data), expected_index=at)
+            if entry.kind == "seal":
+                self._last_seal = next(iter(BATCHES.derive(entry.body, at)))
+                return self._last_seal
+        return None
+
     def revoke(self, verifier: str | VerifierKey, key: SigningKey) -> int:
-        """Revoke a key from the next entry on (operator-signed); its earlier batches stay valid."""
+        """Revoke a key (operator-signed); its batches up to and including this one stay valid.
+
+        An operator key may revoke itself (the last step of a rotation: register the new operator key, then
+        revoke the old one with either), but the last operator key that can still sign is never revoked: nobody
+        could sign a checkpoint or register a key after it.
+        """
         vk = verifier if isinstance(verifier, VerifierKey) else VerifierKey.parse(verifier)
-        known = [k for k in self.keys() if k.public == vk.public_bytes]
+        keys = self.keys()
+        known = [k for k in keys if k.public == vk.public_bytes]
         if not known:
             raise SignatureError(f"key {vk} is not registered in this ledger")
         if known[0].revoked is not None:
             raise SignatureError(f"key {vk} was already revoked at entry {known[0].revoked}")
+        operators = [k for k in keys if k.role == "operator" and k.revoked is None and k.name == self.origin]
+        if known[0].role == "operator" and [k.public for k in operators] == [vk.public_bytes]:
+            raise SignatureError(
+                f"key {vk.name} is the ledger's last operator key that can sign; register a new operator key first"
+                f" (tracechain keygen {self.origin} --out new.key, then tracechain register … --operator) and"
+                " revoke this one after"
+            )
         return self._write_batch([("revoke", {"public": vk.public_bytes})], key).first
 
     def _load_tip(self) -> TileEdge:
@@ -368,10 +323,15 @@ class Ledger:
             raise StorageError(f"{self.path}: no leaf hash stored for entry {index}") from e
 
     def _write_batch(
-        self, items: Sequence[tuple[str, Any]], key: SigningKey, *, genesis_actor: str | None = None
+        self,
+        items: Sequence[tuple[str, Any]],
+        key: SigningKey,
+        *,
+        genesis_actor: str | None = None,
+        duplicates: str = "allow",
     ) -> BatchReceipt:
         try:
-            return self._write_batch_once(items, key, genesis_actor)
+            return self._write_batch_once(items, key, genesis_actor, duplicates)
         except BaseException:
             # The transaction rolled back: forget anything read or cached while it was open.
             self._edge = None
@@ -380,28 +340,31 @@ class Ledger:
             raise
 
     def _write_batch_once(
-        self, items: Sequence[tuple[str, Any]], key: SigningKey, genesis_actor: str | None
+        self, items: Sequence[tuple[str, Any]], key: SigningKey, genesis_actor: str | None, duplicates: str
     ) -> BatchReceipt:
         store = self._store
         structural = any(kind != "event" for kind, _ in items)
         with store.write():
-            if genesis_actor is None:
-                signer = self._signer(key, operator=structural)
-                actor = signer.actor
-            else:
-                actor = genesis_actor
+            registry = KeyRegistry(store.registered_keys())
+            actor = genesis_actor or self._signer(registry, key, operator=structural).actor
+            existing: list[int] = []
+            if duplicates != "allow":  # inside the write transaction: no other writer can add one meanwhile
+                items, existing = self._leave_out_recorded(items)
+                if existing and duplicates == "refuse":
+                    raise ValidationError(
+                        f"{len(existing)} event(s) are already in the ledger (the first at entry {existing[0]});"
+                        " nothing written"
+                    )
+                if not items:
+                    return BatchReceipt(store.size(), 0, None, (), tuple(existing))
             edge = self._load_tip().copy()
             first, prev = edge.size, self._last_hash
-            datas, hashes = _chain(items, first, prev)
+            datas, hashes = chain(items, first, prev)
             prev = hashes[-1]
-            # Rows and index entries built by comprehensions, after the loop that has to run per entry.
             rows = list(zip(count(first), datas))
-            codes = [
-                (code, i)
-                for i, (kind, body) in enumerate(items, first)
-                if kind == "event"
-                for code in body.item_codes()
-            ]
+            if not structural:
+                registry.replay_delegations(store.lookup(DELEGATIONS, actor))
+                _check_speakers(registry, actor, items, first)
             tiles = edge.extend(hashes)
             batch_root = merkle.root(hashes)
             seal = {
@@ -418,23 +381,84 @@ class Ledger:
             rows.append((seal_index, seal_bytes))
             tiles.extend(edge.append(seal_hash))
             store.insert_entries(rows)
-            store.insert_items(codes)
+            rows_of: dict[Projection, list[Any]] = {p: [] for p in PROJECTIONS}
+            for i, (kind, body) in enumerate([*items, ("seal", seal)], first):
+                for p in _BY_KIND.get(kind, ()):
+                    rows_of[p] += p.derive(body, i)
+            for p, projected in rows_of.items():
+                store.insert_rows(p, projected)
             store.put_tiles(tiles + edge.flush())
             if structural:  # an event batch changes no key
                 for offset, (kind, body) in enumerate(items):
-                    self._apply_key_entry(kind, body, first + offset)
+                    self._apply_key_entry(registry, kind, body, first + offset)
         # Only after the commit does the cached tip move.
         self._edge, self._last_hash = edge, seal_hash
-        return BatchReceipt(first, len(items), seal_index, tuple(hashes))
+        return BatchReceipt(first, len(items), seal_index, tuple(hashes), tuple(existing))
 
-    def _apply_key_entry(self, kind: str, body: Any, index: int) -> None:
-        if kind == "genesis":
-            op = body["operator"]
-            self._store.add_key(op["public"], op["name"], op["actor"], "operator", index)
-        elif kind == "key":
-            self._store.add_key(body["public"], body["name"], body["actor"], body["role"], index)
-        elif kind == "revoke":
-            self._store.revoke_key(body["public"], index)
+    def _leave_out_recorded(self, items: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[int]]:
+        """The items without the events the ledger (or an earlier item of this batch) already records, and the
+        entry indexes of those it records. A digest match counts only when the stored bytes are the same."""
+        digests = [(event_time(body), event_digest(body)) if kind == "event" else None for kind, body in items]
+        stored: dict[tuple[int, int], list[int]] = {}
+        times = {d[0] for d in digests if d is not None}
+        newest = self._store.lookup_floor(DIGESTS, _MAX_TIME)
+        # Events usually come in time order: a batch wholly newer than every recorded event needs no lookup.
+        if times and newest is not None and min(times) <= newest[0]:
+            for time_, digest, index in self._store.lookup_many(DIGESTS, times):
+                stored.setdefault((time_, digest), []).append(index)
+        kept: list[tuple[str, Any]] = []
+        existing: list[int] = []
+        seen: set[bytes] = set()
+        for (kind, body), digest in zip(items, digests, strict=True):
+            if digest is not None:
+                data = body.canonical_bytes()
+                candidates = stored.get(digest)
+                at = next((i for i in candidates if self._event_bytes(i) == data), None) if candidates else None
+                if at is not None:
+                    existing.append(at)
+                    continue
+                if data in seen:  # the same event twice in one batch: recorded once
+                    continue
+                seen.add(data)
+            kept.append((kind, body))
+        return kept, existing
+
+    def _event_bytes(self, index: int) -> bytes | None:
+        entry = self.entry(index)
+        return entry.body if entry.kind == "event" else None
+
+    def _apply_key_entry(self, registry: KeyRegistry, kind: str, body: Any, index: int) -> None:
+        """Replay one key entry into the registry, as verification will, and record what it changed in the keys
+        table (delegations are checked by `delegate` and kept by their projection)."""
+        if kind == "delegation":
+            return
+        key = registry.apply(index, kind, body)
+        if key is None:
+            return
+        if kind == "revoke":
+            self._store.revoke_key(key.public, index)
+        else:
+            self._store.add_key(key)
+
+    def reindex(self, projections: Iterable[Projection] = PROJECTIONS) -> dict[str, int]:
+        """Rebuild projections from the entries, in one write transaction; returns the rows of each.
+
+        For a projection that is missing (a ledger written before it existed) or found stale by verify.
+        """
+        chosen = list(projections)
+        out = {p.name: 0 for p in chosen}
+        with self._store.write():
+            for projection in chosen:
+                self._store.clear(projection)
+            for index, data in self._store.iter_entries():
+                entry = Entry.from_bytes(bytes(data), expected_index=index)
+                wanted = [p for p in chosen if entry.kind in p.kinds]
+                value = Event.from_canonical(entry.body) if wanted and entry.kind == "event" else entry.body
+                for projection in wanted:
+                    rows = list(projection.derive(value, index))
+                    self._store.insert_rows(projection, rows)
+                    out[projection.name] += len(rows)
+        return out
 
     # --- checkpoints ---------------------------------------------------------------------------------------
 
@@ -444,7 +468,7 @@ class Ledger:
         The entries added since the last stored checkpoint are re-read and re-hashed first, so a checkpoint
         never vouches for a tree that the stored bytes do not produce.
         """
-        self._signer(key, operator=True)
+        self._signer(KeyRegistry(self.keys()), key, operator=True)
         with self._store.write():
             size = self._store.size()
             stored = self._store.checkpoints()
@@ -452,8 +476,60 @@ class Ledger:
             self._recheck(since, size)
             cp = Checkpoint(self.origin, size, self._root(size))
             note = cp.sign(key)
+            kept = dict(stored).get(size)
+            if kept is not None and kept.startswith(note):
+                # The same checkpoint, signed by the same key (Ed25519 signs deterministically), already stored
+                # with witness cosignatures: keep them rather than replace the note with its bare self.
+                return kept
             self._store.add_checkpoint(size, note)
         return note
+
+    def add_cosignatures(self, note: str, witnesses: Sequence[CosignerKey]) -> str:
+        """Store the cosignatures that ``witnesses`` made on ``note`` with the stored checkpoint they cosign; returns
+        the checkpoint as now stored.
+
+        ``note`` must be a checkpoint of this ledger signed by an operator key, with the text of the checkpoint
+        stored at its size. Each cosignature line by a named witness must verify (else `SignatureError`, and
+        nothing is stored); lines by other keys are left out, and a witness already on the stored note keeps its
+        line there. Verification reads such a note as it reads a bare one: the operator's signature opens it, and
+        lines by keys it was not given are passed over.
+        """
+        cp = self.open_checkpoint(note)
+        found = {(w.name, w.key_id) for w in verified_cosigners(note, witnesses)}
+        text, signatures = parse_note(note)
+        with self._store.write():
+            stored = dict(self._store.checkpoints()).get(cp.size)
+            if stored is None or parse_note(stored)[0] != text:
+                raise CheckpointError(
+                    f"the ledger stores no checkpoint of size {cp.size} with the text of the one cosigned; sign it"
+                    " first (Ledger.checkpoint)"
+                )
+            have = {(s.name, s.key_id) for s in parse_note(stored)[1]}
+            added = ""
+            for line in signatures:
+                slot = (line.name, line.key_id)
+                if slot in found and slot not in have:
+                    added += line.to_line()
+                    have.add(slot)
+            merged = stored + added
+            parse_note(merged)  # within the bounds on signature lines and note size
+            if added:
+                self._store.add_checkpoint(cp.size, merged)
+        return merged
+
+    def witnesses(self) -> list[WitnessEndpoint]:
+        """The witnesses this ledger's checkpoints are submitted to (`set_witnesses`), in the order set."""
+        text = self._store.meta(_WITNESSES) or ""
+        return [parse_witness(line) for line in text.splitlines() if line.strip()]
+
+    def set_witnesses(self, witnesses: Sequence[WitnessEndpoint]) -> None:
+        """Replace the list of witnesses checkpoints are submitted to (a setting of this ledger file: it is not an
+        entry, and not signed). A witness key named twice is refused with `WitnessError`."""
+        slots = [(w.key.name, w.key.key_id) for w in witnesses]
+        if len(set(slots)) != len(slots):
+            raise WitnessError("the same witness key is listed twice")
+        with self._store.write():
+            self._store.set_meta(_WITNESSES, "".join(f"{w}\n" for w in witnesses))
 
     def _recheck(self, start: int, end: int) -> None:
         prev = self._leaf(start - 1) if start else ZERO_HASH
@@ -479,11 +555,7 @@ class Ledger:
 
     def checkpoint_verifiers(self) -> list[VerifierKey]:
         """The operator keys named by the origin: the keys whose signatures make a checkpoint of this ledger."""
-        return [
-            VerifierKey.from_public(k.name, k.public)
-            for k in self.keys()
-            if k.role == "operator" and k.name == self.origin
-        ]
+        return KeyRegistry(self.keys()).checkpoint_verifiers(self.origin)
 
     def open_checkpoint(self, note: str) -> Checkpoint:
         """A checkpoint signed by one of this ledger's operator keys (revoked ones included: old notes stay valid)."""
@@ -503,8 +575,15 @@ class Ledger:
             for index, data in self._store.iter_entries():
                 yield Entry.from_bytes(bytes(data), expected_index=index)
             return
-        for index in self._store.indices_for_code(identifiers.canonical_code(code)):
-            yield self.entry(index)
+        for row in self._store.lookup(ITEMS, identifiers.canonical_code(code)):
+            yield self.entry(row[-1])
+
+    def prove_item(self, code: str, size: int | None = None) -> list[InclusionProof]:
+        """Inclusion proofs of every event entry naming the item ``code`` (any spelling), in one tree size."""
+        with self._store.read():
+            n = self._check_size(size)
+            indexes = [row[-1] for row in self._store.lookup(ITEMS, identifiers.canonical_code(code))]
+            return [self._prove(index, n) for index in indexes if index < n]
 
     def prove_inclusion(self, index: int, size: int | None = None) -> InclusionProof:
         """The inclusion proof of entry ``index`` in the tree of ``size`` entries (default: all)."""
@@ -512,11 +591,35 @@ class Ledger:
             n = self._check_size(size)
             if not 0 <= index < n:
                 raise ProofError(f"entry index must be in [0, {n}), found {index}")
-            try:
-                path = merkle.inclusion_proof_from(index, n, self._reader, self._ranges())
-            except LookupError as e:
-                raise StorageError(f"{self.path}: the tree's tiles are incomplete ({e})") from e
-            return InclusionProof(index, n, self._leaf(index), self._root(n), tuple(path))
+            return self._prove(index, n)
+
+    def _prove(self, index: int, n: int) -> InclusionProof:
+        try:
+            path = merkle.inclusion_proof_from(index, n, self._reader, self._ranges())
+        except LookupError as e:
+            raise StorageError(f"{self.path}: the tree's tiles are incomplete ({e})") from e
+        return InclusionProof(index, n, self._leaf(index), self._root(n), tuple(path))
+
+    def prove_in_batch(self, indexes: Iterable[int]) -> dict[int, tuple[int, InclusionProof]]:
+        """For each entry of ``indexes``: the index of the seal closing its batch, and the RFC 9162 proof that the
+        entry's leaf is in the tree of the batch's leaves, whose root the seal signs (index and size within the
+        batch). What an offline verifier needs to check a batch signature over one entry without the others."""
+        out: dict[int, tuple[int, InclusionProof]] = {}
+        batches: dict[int, tuple[list[bytes], bytes]] = {}
+        with self._store.read():
+            for index in sorted(set(indexes)):
+                row = self._store.lookup_floor(BATCHES, index)
+                if row is None or row[-1] <= index:
+                    raise ProofError(f"entry {index} is not in a sealed batch of {self.path}")
+                first, seal = int(row[0]), int(row[-1])
+                if first not in batches:
+                    leaves = [self._leaf(i) for i in range(first, seal)]
+                    batches[first] = (leaves, merkle.root(leaves))
+                leaves, batch_root = batches[first]
+                at = index - first
+                path = tuple(merkle.inclusion_proof(leaves, at))
+                out[index] = (seal, InclusionProof(at, len(leaves), leaves[at], batch_root, path))
+        return out
 
     def prove_consistency(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """The proof that the tree of ``old_size`` entries is a prefix of the tree of ``new_size`` (default: all)."""
@@ -545,26 +648,23 @@ class Ledger:
         return proof
 
 
-def _chain(items: Sequence[tuple[str, Any]], first: int, prev: bytes) -> tuple[list[bytes], list[bytes]]:
-    """The entries' bytes and leaf hashes, each entry linking to the one before: the per-entry loop of every append.
-
-    merkle.leaf_hash is written inline, and event bodies are already canonical bytes.
-    """
-    datas: list[bytes] = []
-    hashes: list[bytes] = []
-    encode_entry, sha256, leaf = encoding.encode_entry, hashlib.sha256, merkle.LEAF_PREFIX
-    keep_data, keep_hash = datas.append, hashes.append
-    index = first
-    for kind, body in items:
-        data = encode_entry(ENTRY_VERSION, index, prev, kind, body.canonical_bytes() if kind == "event" else body)
-        prev = sha256(leaf + data).digest()
-        keep_data(data)
-        keep_hash(prev)
-        index += 1
-    return datas, hashes
+def _check_speakers(registry: KeyRegistry, actor: str, items: Sequence[tuple[str, Any]], first: int) -> None:
+    """Refuse events that name an enterprise the signing actor may not record for."""
+    problems = []
+    for offset, (_kind, event) in enumerate(items):
+        enterprise = speaks_for(event.data)
+        if enterprise is not None and not registry.may_speak_for(actor, enterprise, first):
+            problems.append((f"[{offset}].tc:kde.enterprise_uscc", f"{enterprise} is not the signer's {actor}"))
+    if problems:
+        path, _ = problems[0]
+        raise SignatureError(
+            f"batch rejected, nothing written: event {path} names enterprise {problems[0][1].split()[0]}, but the"
+            f" signing key belongs to {actor}, which has no delegation to record for it (the ledger operator"
+            f" grants one with: tracechain delegate LEDGER --agent {actor} --for {problems[0][1].split()[0]})"
+        )
 
 
-def _validate_all(events: Iterable[Event | Mapping[str, Any]]) -> list[Event]:
+def validate_all(events: Iterable[Event | Mapping[str, Any]]) -> list[Event]:
     """Every event validated; one error listing the problems of all the invalid ones, each with its position."""
     out: list[Event] = []
     problems: list[tuple[str, str]] = []

@@ -1,10 +1,15 @@
 """C2SP signed notes: signing, cosigning, strict parsing and opening with a set of verifier keys.
 
-A note is UTF-8 text ending in a newline with no control characters other than newline, then a blank line,
-then one signature line per signature: ``— <key name> <base64(key ID || signature)>``. The text is everything
-before the last blank line and is the exact byte string each Ed25519 signature covers.
+A note is UTF-8 text ending in a newline, then a blank line, then one signature line per signature:
+``— <key name> <base64(key ID || signature)>``. The text is everything before the last blank line and is the exact
+byte string each Ed25519 signature covers. The whole note, signature lines included, holds no C0 control other
+than newline; everything else is allowed (DEL, C1 controls, format characters such as U+00AD and U+200B), exactly
+as C2SP says and Go's ``golang.org/x/mod/sumdb/note`` does (tests/test_c2sp_notes.py holds the table of cases).
 
-Parsing is strict (every signature line must be well formed, base64 in its canonical spelling) and bounded
+Parsing is also stricter than Go's in one way that no honest signer notices: base64 must be in its canonical
+spelling (Go accepts non-zero trailing bits), so one signature line has one spelling.
+
+Parsing is strict (every signature line must be well formed) and bounded
 (at most :data:`MAX_SIGNATURES` lines, :data:`MAX_NOTE_BYTES` bytes). Opening ignores signatures from keys the
 caller does not know, as C2SP requires for key rotation and cosigning, but fails if any signature from a
 known key does not verify.
@@ -40,8 +45,9 @@ MAX_SIGNATURES = 100
 _SIGNATURE_PREFIX = "\u2014 "  # EM DASH, then a space
 _KEY_ID_SIZE = 4
 
-# C0 controls except newline, DEL, C1 controls, and lone surrogates (which are not encodable as UTF-8).
-_FORBIDDEN_IN_TEXT = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# C2SP signed-note: "MUST be valid UTF-8 and MUST NOT contain any ASCII control characters (those below U+0020)
+# other than newline". So C0 controls but newline, and lone surrogates (which have no UTF-8 form); not DEL or C1.
+_FORBIDDEN_IN_NOTE = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,12 @@ class NoteSignature:
 
     def __post_init__(self) -> None:
         validate_key_name(self.name)
+        bad = _FORBIDDEN_IN_NOTE.search(self.name)
+        if bad is not None:
+            raise SignatureError(
+                f"signature by {_shorten(self.name)}: the key name holds U+{ord(bad.group()):04X},"
+                " which no note may carry"
+            )
         if not isinstance(self.key_id, bytes) or len(self.key_id) != _KEY_ID_SIZE:
             raise SignatureError(f"signature by {self.name!r}: key ID must be {_KEY_ID_SIZE} bytes")
         if not isinstance(self.signature, bytes) or not self.signature:
@@ -76,11 +88,16 @@ def _check_text(text: str) -> None:
         raise SignatureError("note text is empty; a note needs at least one line of text")
     if not text.endswith("\n"):
         raise SignatureError(f"note text must end with a newline, found ...{_shorten(text[-20:])} at its end")
-    bad = _FORBIDDEN_IN_TEXT.search(text)
+    _check_characters(text, "note text line", 1)
+
+
+def _check_characters(text: str, where: str, first_line_no: int) -> None:
+    bad = _FORBIDDEN_IN_NOTE.search(text)
     if bad is not None:
-        line_no = text.count("\n", 0, bad.start()) + 1
+        line_no = text.count("\n", 0, bad.start()) + first_line_no
+        what = "a lone surrogate (not UTF-8)" if "\ud800" <= bad.group() <= "\udfff" else "control character"
         raise SignatureError(
-            f"note text line {line_no}: control character U+{ord(bad.group()):04X} is not allowed (only newline is)"
+            f"{where} {line_no}: {what} U+{ord(bad.group()):04X} is not allowed (of the C0 controls only newline is)"
         )
 
 
@@ -134,6 +151,7 @@ def parse_note(note: str) -> tuple[str, list[NoteSignature]]:
     if not block:
         raise SignatureError("note has no signature lines after its last blank line")
     first_line_no = text.count("\n") + 2
+    _check_characters(block, "note line", first_line_no)
     if not block.endswith("\n"):
         last_no = first_line_no + block.count("\n")
         raise SignatureError(f"note line {last_no}: the last signature line does not end with a newline")

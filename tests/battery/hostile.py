@@ -30,12 +30,12 @@ from hypothesis import strategies as st
 
 import tracechain
 from tracechain import Event, Ledger, SigningKey, VerifierKey, encoding, merkle
+from tracechain._tiles import TileEdge
 from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
+from tracechain.entries import Entry
 from tracechain.errors import TracechainError
 from tracechain.events import parse_json, to_json
-from tracechain.ledger import Entry
 from tracechain.notes import open_note, parse_note
-from tracechain.tiles import TileEdge
 
 from .support import (
     OPERATOR_USCC,

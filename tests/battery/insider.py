@@ -1,9 +1,9 @@
 """An insider's toolkit: someone who holds the database file and every private key rewrites the ledger directly.
 
 `read_batches` turns a ledger file back into its batches; `write_batches` writes batches back as a complete,
-self-consistent ledger (entries re-hashed and re-chained, seals re-signed with the real keys, tiles, item index
-and keys table rebuilt, stored checkpoints replaced by one freshly signed), which is the strongest forgery there
-is. Only a checkpoint held outside can tell it from the original. Everything here uses plain sqlite3 and
+self-consistent ledger (entries re-hashed and re-chained, seals re-signed with the real keys, tiles, every
+projection and the keys table rebuilt, stored checkpoints replaced by one freshly signed), which is the strongest
+forgery there is. Only a checkpoint held outside can tell it from the original. Everything here uses plain sqlite3 and
 tracechain's public building blocks, never the `Ledger` writer, so a bug there cannot hide a bug here.
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from tracechain import Event, SigningKey, encoding, merkle
+from tracechain._tiles import TileEdge
 from tracechain.checkpoints import Checkpoint
-from tracechain.events import item_codes
-from tracechain.ledger import ENTRY_VERSION, ZERO_HASH, batch_message
-from tracechain.tiles import TileEdge
+from tracechain.entries import ENTRY_VERSION, ZERO_HASH, batch_message
+from tracechain.storage import PROJECTIONS
 
 from .support import ORIGIN, entries_of
 
@@ -59,7 +59,7 @@ def boundaries_of(batches: list[Batch]) -> list[int]:
 @dataclass
 class _Tables:
     entries: list[tuple[int, bytes]] = field(default_factory=list)
-    items: list[tuple[str, int]] = field(default_factory=list)
+    projected: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {p.name: [] for p in PROJECTIONS})
     keys: dict[bytes, list[Any]] = field(default_factory=dict)
     leaves: list[bytes] = field(default_factory=list)
 
@@ -93,6 +93,10 @@ def write_batches(
 
     def add(kind: str, body: Any) -> bytes:
         nonlocal prev, index
+        value = Event.from_canonical(body) if kind == "event" else body
+        for projection in PROJECTIONS:
+            if kind in projection.kinds:
+                tables.projected[projection.name] += projection.derive(value, index)
         data = encoding.encode_entry(ENTRY_VERSION, index, prev, kind, body)
         prev = merkle.leaf_hash(data)
         tables.entries.append((index, data))
@@ -104,8 +108,6 @@ def write_batches(
     for number, batch in enumerate(batches):
         first, hashes = index, []
         for kind, body in batch.items:
-            if kind == "event":
-                tables.items += [(code, index) for code in item_codes(Event.from_canonical(body).data)]
             _key_rows(tables, kind, body, index)
             hashes.append(add(kind, body))
         root = merkle.root(hashes)
@@ -124,11 +126,14 @@ def write_batches(
     con = sqlite3.connect(path)
     try:
         with con:
-            for table in ("entries", "tiles", "items", "keys"):
+            for table in ("entries", "tiles", "keys", *tables.projected):
                 con.execute(f"DELETE FROM {table}")
             con.executemany("INSERT INTO entries (idx, data) VALUES (?, ?)", tables.entries)
             con.executemany("INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)", tiles)
-            con.executemany("INSERT OR IGNORE INTO items (code, idx) VALUES (?, ?)", tables.items)
+            for name, rows in tables.projected.items():
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    con.executemany(f"INSERT OR IGNORE INTO {name} VALUES ({marks})", rows)
             con.executemany(
                 "INSERT INTO keys (public, name, actor, role, registered, revoked) VALUES (?, ?, ?, ?, ?, ?)",
                 [tuple(row) for row in tables.keys.values()],
@@ -151,3 +156,19 @@ def rewrite_entries(path: Path, entries: list[bytes]) -> None:
             con.executemany("INSERT INTO entries (idx, data) VALUES (?, ?)", enumerate(entries))
     finally:
         con.close()
+
+
+def forge_batch(
+    path: Path,
+    events: list[dict[str, Any]],
+    key: SigningKey,
+    *,
+    actor: str,
+    signers: list[SigningKey],
+    origin: str = ORIGIN,
+) -> None:
+    """Append a batch of ``events`` signed by ``key`` for ``actor`` whatever the ledger's rules say (a revoked
+    key, another enterprise's events), rewriting the whole ledger as `write_batches` does with ``signers``."""
+    batches = read_batches(path)
+    batches.append(Batch(key.public_bytes, actor, [("event", Event.from_dict(e).canonical_bytes()) for e in events]))
+    write_batches(path, batches, {k.public_bytes: k for k in [*signers, key]}, origin=origin)

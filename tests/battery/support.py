@@ -50,7 +50,7 @@ def spanned(
     Spans this short put span boundaries inside batches, between an entry and its seal, and at checkpoint sizes,
     which is where joining the spans' results could go wrong; the ledgers here are too small for the default.
     """
-    module = importlib.import_module("tracechain.verify")
+    module = importlib.import_module("tracechain.verification._scan")
     names = ("_SPAN", "_PARALLEL_ENTRIES", "_CONTENT_SPAN", "_PARALLEL_CONTENT_ENTRIES")
     saved = [getattr(module, name) for name in names]
     for name, value in zip(names, (span, 0, span, 0), strict=True):

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 import tracechain
-from tracechain import Ledger, store
+from tracechain import Ledger
 from tracechain.errors import StorageError
+from tracechain.storage import sqlite as store
 
 from .crash import run_crash
 from .support import Built, event, operator_key
@@ -30,7 +31,7 @@ def test_a_ledger_left_in_a_weaker_journal_mode_is_switched_back_to_wal_and_full
     assert con.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
     con.close()
     with Ledger.open(str(built.path)) as led:
-        conn = led._store.conn  # the library's own connection: synchronous is per connection
+        conn = led._store.conn  # type: ignore[attr-defined]  # the library's own connection: synchronous is per connection
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 

@@ -20,8 +20,8 @@ from tracechain.cli import main
 import tracechain
 from tracechain import Ledger, SigningKey, keys
 from tracechain.checkpoints import Checkpoint, open_checkpoint
+from tracechain.entries import batch_message
 from tracechain.errors import CheckpointError, KeyFileError, SignatureError, TracechainError
-from tracechain.ledger import batch_message
 from tracechain.notes import NoteSignature, open_note
 
 from .insider import Batch, read_batches, write_batches

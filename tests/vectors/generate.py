@@ -15,9 +15,9 @@ from typing import Any
 
 from tracechain import encoding, merkle
 from tracechain.checkpoints import Checkpoint
+from tracechain.entries import ENTRY_VERSION, batch_message
 from tracechain.events import Event, to_json
 from tracechain.keys import SigningKey
-from tracechain.ledger import ENTRY_VERSION, batch_message
 
 HERE = Path(__file__).resolve().parent
 SEED = bytes(range(32))

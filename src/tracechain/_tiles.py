@@ -9,6 +9,9 @@ a full tile.
 `TileEdge` is the writer's and the verifier's view: the partial tiles along the right edge, extended leaf by leaf.
 `TileReader` answers `merkle.NodeReader` queries from stored tiles, reading a full tile's inner rows and hashing
 inside the rightmost partial tiles, with a cache of the tiles it has read.
+
+Published, a tree follows C2SP tlog-tiles to the letter: full tiles are their 256 hashes only (`PUBLISHED_TILE_BYTES`,
+`with_inner_rows` restores the stored form), at the paths `tile_path` and `entry_bundle_path` give.
 """
 
 from __future__ import annotations
@@ -19,11 +22,23 @@ from collections.abc import Callable, Sequence
 
 from tracechain.merkle import EMPTY_ROOT, hash_children
 
-__all__ = ["FULL_TILE_BYTES", "TILE_HEIGHT", "TILE_WIDTH", "TileEdge", "TileReader"]
+__all__ = [
+    "FULL_TILE_BYTES",
+    "PUBLISHED_TILE_BYTES",
+    "TILE_HEIGHT",
+    "TILE_WIDTH",
+    "TileEdge",
+    "TileReader",
+    "entry_bundle_path",
+    "tile_path",
+    "tile_widths",
+    "with_inner_rows",
+]
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 FULL_TILE_BYTES = (2 * TILE_WIDTH - 1) * 32  # a full tile: 256 hashes, then its 255 inner subtree roots
+PUBLISHED_TILE_BYTES = TILE_WIDTH * 32  # a full tile as C2SP publishes it: its 256 hashes only
 _HASH = 32
 _NODE = b"\x01"  # RFC 9162 interior-node prefix, as in merkle.hash_children
 
@@ -38,6 +53,49 @@ def _inner_rows(hashes: list[bytes]) -> tuple[bytes, bytes]:
         level = [sha256(_NODE + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
         rows.append(b"".join(level))
     return level[0], b"".join(rows)
+
+
+def with_inner_rows(hashes: bytes) -> bytes:
+    """A full tile's 256 hashes (as published) followed by its inner rows: the form a ledger stores."""
+    if len(hashes) != PUBLISHED_TILE_BYTES:
+        raise ValueError(f"a full tile holds {PUBLISHED_TILE_BYTES} bytes of hashes, found {len(hashes)}")
+    _root, inner = _inner_rows([hashes[i : i + _HASH] for i in range(0, PUBLISHED_TILE_BYTES, _HASH)])
+    return hashes + inner
+
+
+def _index_path(index: int) -> str:
+    digits = f"{index:d}"
+    digits = "0" * (-len(digits) % 3) + digits
+    groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    return "/".join(["x" + g for g in groups[:-1]] + groups[-1:])
+
+
+def tile_path(level: int, index: int, width: int = TILE_WIDTH) -> str:
+    """The C2SP path of hash tile ``index`` at ``level`` holding ``width`` hashes (256: a full tile).
+
+    ``<N>`` is written in 3-digit groups, all but the last prefixed by ``x`` (1234067 → ``x001/x234/067``); a
+    partial tile adds ``.p/<W>``. Raises `ValueError` for a level outside 0-63, a negative index or a width
+    outside 1-256.
+    """
+    if not 0 <= level <= 63 or index < 0 or not 1 <= width <= TILE_WIDTH:
+        raise ValueError(f"no tile {level}/{index} of width {width}: levels are 0-63, widths 1-256")
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return f"tile/{level}/{_index_path(index)}{suffix}"
+
+
+def entry_bundle_path(index: int, width: int = TILE_WIDTH) -> str:
+    """The C2SP path of entry bundle ``index`` holding ``width`` entries (256: a full bundle); `ValueError` for a
+    negative index or a width outside 1-256."""
+    if index < 0 or not 1 <= width <= TILE_WIDTH:
+        raise ValueError(f"no entry bundle {index} of width {width}: widths are 1-256")
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return f"tile/entries/{_index_path(index)}{suffix}"
+
+
+def tile_widths(size: int, level: int) -> tuple[int, int]:
+    """In a tree of ``size`` leaves: how many full tiles ``level`` has, and the width of its partial tile (0 for
+    none). Level 0's tiles are also the entry bundles'."""
+    return divmod(size >> (TILE_HEIGHT * level), TILE_WIDTH)
 
 
 def _tile_root(hashes: list[bytes]) -> bytes:

@@ -20,7 +20,7 @@ from tracechain.errors import StorageError, VerificationError
 from tracechain.identifiers import gtin_check_digit, uscc_check_char
 from tracechain.keys import SigningKey
 from tracechain.ledger import Ledger
-from tracechain.verify import verify
+from tracechain.verification import verify
 
 __all__ = ["DEMO_ORIGIN", "run_demo"]
 

@@ -1,0 +1,312 @@
+"""The scanning commands: `tracechain scan` gives a verdict on a label (from a photo, a scanner's text or a proof
+bundle), `tracechain verify-bundle` checks a proof bundle offline. Exit 0 only for GENUINE labels and good bundles."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+from datetime import datetime
+from typing import Any
+
+import click
+
+from tracechain import Ledger, bundles, qr, scan
+from tracechain.errors import LabelError, TracechainError
+from tracechain.keys import VerifierKey
+from tracechain.labels import Label
+from tracechain.storage.scanlog import ScanLog, ScanRecord
+
+from .common import InputFile, emit
+
+_MAX_KEY_FILE = 64 << 10
+
+
+def _key_text(value: str, option: str) -> str:
+    """A verifier key given as its string or as a file holding one: a file is read (a usage error naming it when
+    it cannot be), anything else is taken as the key string."""
+    try:
+        info = os.stat(value)
+    except OSError:
+        return value
+    if not stat.S_ISREG(info.st_mode):
+        raise click.BadParameter(f"{value}: is not a regular file holding a verifier key", param_hint=option)
+    try:
+        with open(value, "rb") as f:
+            data = f.read(_MAX_KEY_FILE)
+        return data.decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.BadParameter(f"{value}: cannot be read as a verifier key file ({e})", param_hint=option) from e
+
+
+def _verifier(value: str, option: str) -> VerifierKey:
+    text = _key_text(value, option)
+    try:
+        return VerifierKey.parse(text)
+    except TracechainError as e:
+        raise click.BadParameter(
+            f"{value}: not a verifier key string or a file holding one ({e})", param_hint=option
+        ) from e
+
+
+def _read_bundle(path: str, option: str) -> bytes:
+    """A bundle file's bytes; a file that does not even start as a bundle is a usage error naming it (a damaged
+    bundle is not: it fails verification)."""
+    with open(path, "rb") as f:
+        data = f.read(bundles.MAX_BUNDLE_BYTES + 1)
+    if not data.startswith(bundles.BUNDLE_HEADER.encode() + b"\n"):
+        raise click.BadParameter(
+            f"{path}: not a proof bundle (it does not start with {bundles.BUNDLE_HEADER})", param_hint=option
+        )
+    return data
+
+
+def _issuers(values: tuple[str, ...]) -> scan.Issuers:
+    out = scan.Issuers()
+    for value in values:
+        owner, sep, key = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected PREFIX=KEY, found {value!r}", param_hint="--issuer")
+        try:
+            out.add(owner, _verifier(key, "--issuer"))
+        except TracechainError as e:
+            raise click.BadParameter(str(e), param_hint="--issuer") from e
+    return out
+
+
+def _scan(
+    when: str | None, region: str | None, lat: float | None, lon: float | None, by: str | None, first_sale: bool
+) -> ScanRecord | None:
+    given = [name for name, v in (("--when", when), ("--lat", lat), ("--lon", lon), ("--by", by)) if v is not None]
+    if region is None:
+        if given or first_sale:
+            raise click.UsageError(f"{', '.join(given) or '--first-sale'} describes a scan: give its --region too")
+        return None
+    if when is None:
+        moment = datetime.now().astimezone()
+    else:
+        try:
+            moment = datetime.fromisoformat(when)
+        except ValueError as e:
+            raise click.BadParameter(
+                f"expected an ISO 8601 time with its offset, found {when!r}", param_hint="--when"
+            ) from e
+    try:
+        return scan.new_scan(moment, region, lat=lat, lon=lon, by=by or "", first_sale=first_sale)
+    except TracechainError as e:
+        raise click.BadParameter(str(e), param_hint="--when/--region/--lat/--lon/--by") from e
+
+
+def _labels(image: str | None, payload: str | None) -> list[Label]:
+    if payload is not None:
+        return [scan.read_payload(payload)]
+    if image is None:
+        return []
+    try:
+        found = qr.decode_image(image)
+    except LabelError as e:
+        raise click.BadParameter(str(e), param_hint="IMAGE") from e
+    out = []
+    for code in found:
+        try:
+            out.append(scan.read_payload(code.data))
+        except LabelError as e:
+            click.echo(f"skipped a QR code in {image} that is not a tracechain label: {e}", err=True)
+    if not out:
+        raise click.ClickException(f"no label found in {image}")
+    return out
+
+
+def _show(result: scan.Verdict) -> None:
+    words = result.to_dict()["verdict_words"]
+    click.echo(f"{result.verdict}  {words['zh']} / {words['en']}  {result.code}")
+    for reason in result.reasons_for(result.verdict):
+        click.echo(f"  {reason.message}")
+    for reason in result.reasons:
+        if reason.verdict != result.verdict:
+            click.echo(f"  also {reason.verdict}: {reason.message}")
+    for event in result.timeline:
+        proved = "proved" if event.proof is not None else "not yet proved"
+        click.echo(f"  #{event.index} ({proved})")
+        click.echo(f"    {event.sentence('zh')}")
+        click.echo(f"    {event.sentence('en')}")
+
+
+@click.command("scan")
+@click.argument("image", required=False, type=InputFile())
+@click.option(
+    "--text", "payload", metavar="PAYLOAD", help="The text a scanner read from the code, instead of an IMAGE."
+)
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=InputFile(),
+    metavar="FILE",
+    help="Judge from this proof bundle instead of a ledger (checked with the --verifier keys first).",
+)
+@click.option("--ledger", type=InputFile(), metavar="LEDGER", help="The ledger that holds the items' events.")
+@click.option(
+    "--verifier",
+    "verifiers",
+    multiple=True,
+    metavar="KEY",
+    help="A log (operator) or witness verifier key, or a file holding one: the checkpoint must be signed by it"
+    " (needed with --bundle; with --ledger the ledger's own operator keys are used when none is given). Repeatable.",
+)
+@click.option(
+    "--issuer",
+    "issuer_specs",
+    multiple=True,
+    metavar="OWNER=KEY",
+    help="An issuer's verifier key (or a file holding one) and the codes it signs: a GS1 company prefix, a GTIN-14"
+    " or vd: and a vet-drug enterprise number. A label is checked only with its owner's keys. Repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"verdict", "code", "reasons", "events", ...} per code.')
+@click.option(
+    "--record",
+    "scan_log",
+    type=click.Path(dir_okay=False),
+    metavar="SCANS",
+    help="Record this scan in the scan log SCANS (made if missing) and look for clones among the code's scans.",
+)
+@click.option("--when", metavar="ISO8601", help="When the scan was made: ISO 8601 with its offset (default: now).")
+@click.option(
+    "--region", metavar="CODE", help="Where the scan was made: a six-digit GB/T 2260 administrative division code."
+)
+@click.option(
+    "--lat", type=click.FloatRange(-90, 90), metavar="LAT", help="Latitude of the scan (WGS 84 degrees), with --lon."
+)
+@click.option(
+    "--lon", type=click.FloatRange(-180, 180), metavar="LON", help="Longitude of the scan (WGS 84 degrees), with --lat."
+)
+@click.option("--by", metavar="WHO", help="Who scanned: a shop's USCC, an inspector, an app's user ID.")
+@click.option("--first-sale", is_flag=True, help="The scan is at the point of sale (a second one is a clone).")
+def scan_command(
+    image: str | None,
+    payload: str | None,
+    bundle_path: str | None,
+    ledger: str | None,
+    verifiers: tuple[str, ...],
+    issuer_specs: tuple[str, ...],
+    as_json: bool,
+    scan_log: str | None,
+    when: str | None,
+    region: str | None,
+    lat: float | None,
+    lon: float | None,
+    by: str | None,
+    first_sale: bool,
+) -> int:
+    """Give the verdict on a label: GENUINE, UNKNOWN_CODE, FORGED, RECALLED, EXPIRED, DESTROYED_OR_SOLD or
+    SUSPECTED_CLONE, with the reasons and the item's history in Chinese and English, each event proved against the
+    latest signed checkpoint.
+
+    The label comes from IMAGE (PNG or JPEG; every label in it is judged), from --text, or, with --bundle alone,
+    is the bundle's item. The history comes from --ledger or --bundle. Exits 0 only when every code is GENUINE.
+    """
+    if image is not None and payload is not None:
+        raise click.UsageError("give an IMAGE or --text, not both")
+    if (ledger is None) == (bundle_path is None):
+        raise click.UsageError("give exactly one of --ledger and --bundle")
+    if image is None and payload is None and bundle_path is None:
+        raise click.UsageError("give an IMAGE or --text (or --bundle to judge the bundle's item)")
+    if scan_log is not None and region is None:
+        raise click.UsageError("--record needs --region (and --when, unless the scan is now)")
+    keys = [_verifier(v, "--verifier") for v in verifiers]
+    owners = _issuers(issuer_specs)
+    this_scan = _scan(when, region, lat, lon, by, first_sale)
+    found = _labels(image, payload)
+    log = ScanLog(scan_log) if scan_log is not None else None
+    try:
+        results = _judge(found, ledger, bundle_path, keys, owners, this_scan, log)
+    finally:
+        if log is not None:
+            log.close()
+    if as_json:
+        dicts = [r.to_dict() for r in results]
+        emit(dicts[0] if len(dicts) == 1 else dicts)
+    else:
+        for result in results:
+            _show(result)
+    return 0 if all(r.verdict == scan.GENUINE for r in results) else 1
+
+
+def _judge(
+    found: list[Label],
+    ledger: str | None,
+    bundle_path: str | None,
+    keys: list[VerifierKey],
+    owners: scan.Issuers,
+    this_scan: ScanRecord | None,
+    log: ScanLog | None,
+) -> list[scan.Verdict]:
+    if bundle_path is not None:
+        if not keys:
+            raise click.UsageError("--bundle needs the log's --verifier key to check the bundle's checkpoint")
+        report = bundles.verify_bundle(_read_bundle(bundle_path, "--bundle"), keys, subject=bundle_path)
+        report.raise_for_problems()
+        history: Any = report.history
+        subjects: list[Label | None] = list(found) or [None]
+        for label in found:
+            if label.code != report.code:
+                raise click.ClickException(f"the label's code {label.code} is not the bundle's item {report.code}")
+        return [_one(label, history, report.code, keys, owners, this_scan, log) for label in subjects]
+    assert ledger is not None
+    with Ledger.open(ledger, readonly=True) as led:
+        return [_one(label, led, None, keys, owners, this_scan, log) for label in found]
+
+
+def _one(
+    label: Label | None,
+    history: Any,
+    code: str | None,
+    keys: list[VerifierKey],
+    owners: scan.Issuers,
+    this_scan: ScanRecord | None,
+    log: ScanLog | None,
+) -> scan.Verdict:
+    subject = label.code if label is not None else code
+    assert subject is not None
+    current = None if this_scan is None else dataclasses.replace(this_scan, code=subject)
+    earlier = log.scans(subject) if log is not None else []
+    result = scan.verdict(label, history, code=code, issuers=owners, log_keys=keys, scan=current, scans=earlier)
+    if log is not None and current is not None and result.verdict != scan.FORGED:
+        log.record([current])  # a forged label's scan is not a sighting of the code it copies
+    return result
+
+
+@click.command("verify-bundle")
+@click.argument("bundle_path", metavar="FILE", type=InputFile())
+@click.option(
+    "--verifier",
+    "verifiers",
+    multiple=True,
+    required=True,
+    metavar="KEY",
+    help="The log's (operator's) verifier key, or a file holding one; also any witness whose cosignature the"
+    " bundle's checkpoint carries. Repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"ok", "code", "checkpoint", "entries", "problems", ...}.')
+def verify_bundle_command(bundle_path: str, verifiers: tuple[str, ...], as_json: bool) -> int:
+    """Check a proof bundle offline: every entry proved in its signed checkpoint, every batch signature by a key
+    the bundle's key entries register, the item named by its events. Exits 0 when it holds, 1 when it does not."""
+    keys = [_verifier(v, "--verifier") for v in verifiers]
+    report = bundles.verify_bundle(_read_bundle(bundle_path, "FILE"), keys, subject=bundle_path)
+    if as_json:
+        emit(report.to_dict())
+    elif report.ok:
+        cp = report.checkpoint
+        assert cp is not None
+        click.echo(
+            f"ok: {report.code}: {report.entries} entries ({report.events} events) proved in checkpoint {cp.origin}"
+            f" at size {cp.size}; {report.signatures_checked} batch signatures verified"
+        )
+    else:
+        click.echo(f"FAILED: {bundle_path}", err=True)
+        for p in report.to_dict()["problems"]:
+            where = "bundle" if p["index"] is None else f"entry {p['index']}"
+            click.echo(f"  {where}: {p['message']}", err=True)
+    return 0 if report.ok else 1
+
+
+COMMANDS = [scan_command, verify_bundle_command]

@@ -1,0 +1,224 @@
+"""Commands that answer questions across ledgers: trace an item or lot, the impact of recalling a lot, and audits."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import Any
+
+import click
+
+import tracechain
+from tracechain.audits import AuditOptions
+from tracechain.checkpoints import parse_unverified
+from tracechain.errors import IdentifierError, TracechainError
+from tracechain.events import to_json
+from tracechain.storage import open_store
+from tracechain.trace import BACKWARD, FORWARD
+from tracechain.trace import trace as trace_code
+
+from .common import InputFile
+
+_SHOWN = 100  # findings printed; the JSON and HTML reports hold every one
+
+
+def _origins(ledgers: tuple[str, ...]) -> list[str]:
+    """Each ledger's origin; a file that is not a ledger is a usage error naming it."""
+    origins = []
+    for ledger in ledgers:
+        try:
+            store = open_store(ledger, readonly=True)
+        except TracechainError as e:
+            raise click.BadParameter(str(e), param_hint="LEDGER") from e
+        try:
+            origins.append(store.meta("origin") or "")
+        finally:
+            store.close()
+    return origins
+
+
+def _code(value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("an item code, lot code or lot number is needed, found an empty string")
+    return value
+
+
+def _out(value: Any) -> None:
+    click.echo(to_json(value, indent=2))
+
+
+@click.command()
+@click.argument("ledgers", metavar="LEDGER...", nargs=-1, required=True, type=InputFile())
+@click.argument("code")
+@click.option("--back", "direction", flag_value=BACKWARD, help="Trace upstream: inputs, contents, lots, suppliers.")
+@click.option(
+    "--forward",
+    "direction",
+    flag_value=FORWARD,
+    default=True,
+    help="Trace downstream: lot members, containers, outputs, customers, holders (the default).",
+)
+@click.option("--depth", type=click.IntRange(0), default=None, help="Follow at most N links (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def trace(ledgers: tuple[str, ...], code: str, direction: str, depth: int | None, as_json: bool) -> int:
+    """Trace CODE (an item code, a lot code in any spelling, or a lot number) through one or more LEDGERs.
+
+    JSON: {"start", "direction", "codes": [...], "events": [{"ledger", "index", "event"}], "steps": [...],
+    "holders": [...], "parties": [...]}. Exits 1 when no event names CODE.
+    """
+    _origins(ledgers)
+    try:
+        result = trace_code(ledgers, _code(code), direction, depth=depth)
+    except IdentifierError as e:
+        raise click.BadParameter(str(e), param_hint="CODE") from e
+    if as_json:
+        _out(result.to_dict())
+    else:
+        click.echo(f"{direction} trace of {code}: {len(result.codes)} codes, {len(result.events)} events")
+        for step in result.steps.values():
+            where = "" if step.index is None else f"  ({result.ledgers[step.ledger or 0]} entry {step.index})"
+            click.echo(f"  {'  ' * step.depth}{step.relation:<12} {step.code}{where}")
+        for item, now in result.custody.items():
+            holder = "unknown" if now.holder is None else str(now.holder)
+            click.echo(f"  now: {item}  {now.state}  {holder}  {now.location or ''}")
+    if not result.found:
+        click.echo(f"no event in the ledgers names {code}", err=True)
+        return 1
+    return 0
+
+
+@click.command()
+@click.argument("ledgers", metavar="LEDGER...", nargs=-1, required=True, type=InputFile())
+@click.argument("lot")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write the movements to FILE as CSV.")
+@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False), help="Write an Excel workbook to FILE.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def recall(ledgers: tuple[str, ...], lot: str, csv_file: str | None, xlsx_file: str | None, as_json: bool) -> int:
+    """What recalling LOT involves: every affected lot, unit, case and pallet downstream, who holds it now and
+    where, how much was sold, what was already recalled or destroyed, and every movement (FSMA-style rows).
+
+    JSON: {"figures", "lots", "quantities", "holders", "items", "movements", ...}. Exits 1 when no event names LOT.
+    """
+    from tracechain.recall import recall as recall_impact  # loaded by the command that needs it: a faster start
+
+    _origins(ledgers)
+    try:
+        impact = recall_impact(list(ledgers), _code(lot))
+    except IdentifierError as e:
+        raise click.BadParameter(str(e), param_hint="LOT") from e
+    if csv_file:
+        impact.write_csv(csv_file)
+    if xlsx_file:
+        impact.write_xlsx(xlsx_file)
+    if as_json:
+        _out(impact.to_dict())
+    else:
+        figures = impact.figures()
+        click.echo(f"recall of {lot}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+        for holder, where, stock, moving in impact.holders():
+            click.echo(f"  {holder or 'unknown'} at {where or '?'}: {stock} in stock, {moving} in transit")
+        for path, what in ((csv_file, "movements"), (xlsx_file, "workbook")):
+            if path:
+                click.echo(f"wrote the {what} ({len(impact.movements)} movements) to {path}")
+    if not impact.trace.found:
+        click.echo(f"no event in the ledgers names {lot}", err=True)
+        return 1
+    return 0
+
+
+def _held(ledgers: tuple[str, ...], origins: list[str], paths: tuple[str, ...]) -> list[str]:
+    notes = []
+    for path in paths:
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+        try:
+            note = data.decode("utf-8")
+            held = parse_unverified(note)
+        except UnicodeDecodeError as e:
+            raise click.BadParameter(f"{path}: not a checkpoint (not UTF-8 text)", param_hint="--checkpoint") from e
+        except TracechainError as e:
+            raise click.BadParameter(f"{path}: not a checkpoint ({e})", param_hint="--checkpoint") from e
+        if held.origin not in origins:
+            raise click.BadParameter(
+                f"{path}: a checkpoint of ledger {held.origin!r}, none of the audited ledgers ({', '.join(ledgers)})",
+                param_hint="--checkpoint",
+            )
+        notes.append(note)
+    return notes
+
+
+@click.command()
+@click.argument("ledgers", metavar="LEDGER...", nargs=-1, required=True, type=InputFile())
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=InputFile(),
+    help="A checkpoint held from earlier of one of the ledgers; that ledger must extend it. Repeatable.",
+)
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the report as JSON to FILE.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Write the report as an HTML page to FILE.")
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=72.0,
+    show_default=True,
+    help="Hours within which a non-conformant lot must be recalled or destroyed.",
+)
+def audit(
+    ledgers: tuple[str, ...],
+    checkpoint_files: tuple[str, ...],
+    json_file: str | None,
+    html_file: str | None,
+    deadline: float,
+) -> int:
+    """Audit one or more LEDGERs together: everything verify checks, and the business rules (mass balance, end of
+    life, duplicate commissioning, double aggregation, time, non-conformant lots, cold chain, expiry, revoked keys,
+    receipts without shipments).
+
+    Exits 1 when a finding is an error. JSON file: {"ok", "ledgers", "figures", "counts",
+    "findings": [{"rule", "severity", "indexes", "message", "index", "ledger", "code"?}]}.
+    """
+    held = _held(ledgers, _origins(ledgers), checkpoint_files)
+    bar = None
+    progress = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=1, label="auditing", file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            assert bar is not None
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+    report = tracechain.audit(
+        list(ledgers), held, options=AuditOptions(deadline=timedelta(hours=deadline)), progress=progress
+    )
+    if bar is not None:
+        bar.render_finish()
+    if json_file:
+        try:
+            with open(json_file, "w", encoding="utf-8") as f:
+                f.write(to_json(report.to_dict(), indent=2) + "\n")
+        except OSError as e:
+            raise click.BadParameter(f"{json_file}: cannot be written ({e.strerror})", param_hint="--json") from e
+    if html_file:
+        from tracechain.report_html import write_audit
+
+        write_audit(report, html_file)
+    figures = report.figures
+    share = figures.get("nonconformant_dealt_with_share")
+    click.echo(
+        f"{'ok' if report.ok else 'FAILED'}: {len(ledgers)} ledger(s), {figures.get('events', 0)} events,"
+        f" {figures.get('errors', 0)} errors, {figures.get('warnings', 0)} warnings; non-conformant lots dealt"
+        f" with: {'none failed' if share is None else f'{share}%'} (target 100%)"
+    )
+    found = report.sorted_problems()
+    for p in found[:_SHOWN]:
+        entries = ",".join(str(i) for i in p.indexes) or "-"
+        click.echo(f"  {p.severity} {p.rule} [{p.ledger} {entries}]: {p.message}", err=not report.ok)
+    if len(found) > _SHOWN:
+        click.echo(f"  … and {len(found) - _SHOWN} more findings (--json FILE lists them all)", err=not report.ok)
+    return 0 if report.ok else 1
+
+
+COMMANDS = [trace, recall, audit]
