@@ -8,13 +8,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests import epcis_generators as gen
+from tests.conftest import make_event
 from tests.epcis_support import EX, GS1, VALID, load, needs_shared, ni
 from tracechain.epcis import GS1_CONTEXT, event_hash_id, pre_hash_string, read_document
 from tracechain.epcis._codes import gs1_check_digit, hash_code
+from tracechain.epcis._context import Namespaces
+from tracechain.epcis._hash import prehash
 from tracechain.errors import ValidationError
+from tracechain.events import Event
 from tracechain.identifiers import gtin_check_digit
 
 HASH_EXAMPLES = GS1 / "hash-examples"
@@ -349,3 +354,66 @@ def _set(value: Any, path: tuple[Any, ...], new: Any) -> None:
     for p in path[:-1]:
         value = value[p]
     value[path[-1]] = new
+
+
+# --- the shortcut for common shapes ------------------------------------------------------------------------------
+
+_ODD = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**20), 10**20),
+        st.decimals(allow_nan=False, allow_infinity=False, places=3),
+        st.sampled_from(["", " ", "shipping", " active ", "ex:x", "urn:epc:id:sgtin:0614141.107346.2017", "+08:00"]),
+        st.sampled_from(["2025-03-01T09:30:00.12345+08:00", "12", "https://id.gs1.org/01/09506000134352/21/A%2F1"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["id", "epcClass", "quantity", "uom", "ex:a", "set", "comment"]), inner),
+    ),
+    max_leaves=6,
+)
+_ORDERED = ("eventTime", "eventTimeZoneOffset", "certificationInfo", "parentID", "epcList", "childEPCs",
+            "quantityList", "outputQuantityList", "action", "transformationID", "bizStep", "disposition",
+            "readPoint", "bizLocation", "tc:kde")  # fmt: skip
+
+
+_EDGES = [
+    {"epcList": [" ", "", " urn:epc:id:sgtin:0614141.107346.2017 "], "bizStep": " shipping "},
+    {"epcList": [], "quantityList": [], "readPoint": {"id": " "}, "action": ""},
+    {"quantityList": [{"epcClass": " ", "quantity": Decimal("5.00"), "uom": " KGM"}, {}], "eventTime": " "},
+    {"quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": True}]},
+    {"childEPCs": ["b", 7], "readPoint": {"id": "x", "ex:a": "1"}, "bizLocation": {"id": 5}},
+    {"tc:kde": {"lot": " L1 ", "comment": "c", "certList": "x"}, "eventTime": 1_772_323_199_999_600},
+    {"tc:kde": {"lot": "L1", "tc:grade": "A", "ex:b": ""}, "disposition": "urn:epcglobal:cbv:disp:active"},
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(gen.event(), st.dictionaries(st.sampled_from(_ORDERED), _ODD, max_size=4))
+@example(_EDGES[0], {}).via("edge cases")
+@example(_EDGES[1], {}).via("edge cases")
+@example(_EDGES[2], {}).via("edge cases")
+@example(_EDGES[3], {}).via("edge cases")
+@example(_EDGES[4], {}).via("edge cases")
+@example(_EDGES[5], {}).via("edge cases")
+@example(_EDGES[6], {}).via("edge cases")
+def test_the_shortcut_for_common_shapes_writes_what_the_general_path_writes(
+    event: dict[str, Any], odd: dict[str, Any]
+) -> None:
+    """`prehash` writes fields of the usual shapes straight to text; any value, usual or not, must come out as the
+    element trees would write it."""
+    names = Namespaces().with_context(gen.CONTEXT, "context")
+    for candidate in (event, {**event, **odd}):
+        assert prehash(candidate, names) == prehash(candidate, names, shortcut=False)
+
+
+def test_an_event_as_the_ledger_holds_it_has_the_id_of_its_json_form() -> None:
+    """`Event.data` keeps times as microseconds; the ID is the one of the RFC 3339 text, rounding included."""
+    for fraction in ("", ".1", ".0004", ".0005", ".9996", ".123456"):
+        event = Event.from_dict(make_event(3, eventTime=f"2026-03-01T23:59:59{fraction}+08:00"))
+        assert event_hash_id(event.data) == event_hash_id(event.to_dict()) == event_hash_id(make_event(
+            3, eventTime=f"2026-03-01T23:59:59{fraction}+08:00"))  # fmt: skip
+    assert "eventTime=2026-03-01T16:00:00.000Z" in pre_hash_string(
+        Event.from_dict(make_event(3, eventTime="2026-03-01T23:59:59.9996+08:00")).data
+    )

@@ -102,6 +102,8 @@ class Namespaces:
 
     prefixes: Mapping[str, str] = field(default_factory=lambda: {**GS1_PREFIXES, TC_PREFIX: TC_NAMESPACE})
     terms: Mapping[str, Any] = field(default_factory=dict)
+    cache: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    """What the hash ID has already worked out under these namespaces (canonical names and values), by kind."""
 
     def split(self, key: str) -> tuple[str, str] | None:
         """(namespace, local name) of a compact IRI whose prefix is declared; None for anything else."""

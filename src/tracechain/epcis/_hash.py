@@ -27,45 +27,23 @@ destinationList are in the sorted rest, after sensorElementList. ``docs/epcis.md
 from __future__ import annotations
 
 import hashlib
-import math
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
-from tracechain.epcis import _vocab
-from tracechain.epcis._codes import hash_code
-from tracechain.epcis._context import GS1_PREFIXES, Namespaces, kde_to_epcis
+from tracechain.epcis._context import Namespaces
+from tracechain.epcis._hashtree import Builder, Node, generic_text
+from tracechain.epcis._hashvalues import cached, micros_time, scalar, time_text, vocabulary
 from tracechain.errors import ValidationError
 
 __all__ = ["HASH_VERSION", "event_hash_id", "hash_id", "pre_hash_string", "prehash"]
 
 HASH_VERSION: Final = "CBV2.0"
 
-_RDFS_COMMENT: Final = "{" + GS1_PREFIXES["rdfs"] + "}comment"
 _LEFT_OUT: Final = frozenset({"type", "eventID", "recordTime", "errorDeclaration", "@context", "comment", "#text"})
-_ELEMENT: Final = {
-    "epcList": "epc",
-    "childEPCs": "epc",
-    "inputEPCList": "epc",
-    "outputEPCList": "epc",
-    "quantityList": "quantityElement",
-    "childQuantityList": "quantityElement",
-    "inputQuantityList": "quantityElement",
-    "outputQuantityList": "quantityElement",
-    "sensorElementList": "sensorElement",
-}
-# bizTransactionList, sourceList and destinationList: anonymous elements whose type is written before the value.
-_TYPED_LISTS: Final = {"bizTransactionList": "bizTransaction", "sourceList": "source", "destinationList": "destination"}
-_TYPED_KIND: Final = {"bizTransactionList": "bizTransactionType", "sourceList": "sourceDestType"}
-_SENSOR_VOCAB: Final = {"type": "measurementType", "exception": "alertType", "component": "component"}
+
 # Sensor fields typed xsd:string and xsd:hexBinary: text as written, never a number, IRI or GS1 key.
 _TEXT_FIELDS: Final = frozenset({"stringValue", "hexBinaryValue"})
-_NUMBER_RE: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-_MAX_PLAIN_DIGITS: Final = 64
-_TIME_RE: Final = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:([Zz])|([+-]\d{2}:\d{2}))\Z")
 
 Order = tuple[tuple[str, "Order | None"], ...]
 _QUANTITY: Final[Order] = (("quantityElement", (("epcClass", None), ("quantity", None), ("uom", None))),)
@@ -104,26 +82,17 @@ _ORDER: Final[Order] = (
         (("sensorElement", (("sensorMetadata", _SENSOR_METADATA), ("sensorReport", _SENSOR_REPORT))),),
     ),
 )
-
-
-@dataclass(slots=True)
-class _Node:
-    """One element of the event: a name, a text (possibly empty) and child elements."""
-
-    name: str
-    text: str = ""
-    children: list[_Node] = field(default_factory=list)
-    keep_order: bool = False  # a typed-list element: type then value, never sorted
+_ORDER_NAMES: Final = frozenset(name for name, _ in _ORDER)
 
 
 def event_hash_id(event: Mapping[str, Any], *, context: object = None, ignore: Iterable[str] = ()) -> str:
     """GS1's event hash ID of an EPCIS 2.0 event: ``ni:///sha-256;{hex}?ver=CBV2.0``.
 
     ``event`` is an event in EPCIS 2.0 JSON(-LD) form, or in tracechain's form (`read_document`'s output,
-    `tracechain.events.Event.to_dict`). ``context`` is the ``@context`` of the document the event came from (GS1's
-    context URL and inline objects); the event's own ``@context`` applies on top, and GS1's prefixes and ``tc``
-    are always known. ``ignore`` names top-level fields to leave out, as compact IRIs (``ex:captureID``), IRIs or
-    ``{namespace}local``.
+    `tracechain.events.Event.to_dict`, or `Event.data` with its times in microseconds). ``context`` is the
+    ``@context`` of the document the event came from (GS1's context URL and inline objects); the event's own
+    ``@context`` applies on top, and GS1's prefixes and ``tc`` are always known. ``ignore`` names top-level fields
+    to leave out, as compact IRIs (``ex:captureID``), IRIs or ``{namespace}local``.
     """
     return hash_id(event, _names(context), ignore)
 
@@ -133,8 +102,11 @@ def pre_hash_string(event: Mapping[str, Any], *, context: object = None, ignore:
     return prehash(event, _names(context), ignore)
 
 
+_DEFAULT_NAMES: Final = Namespaces()  # shared, so its cache of canonical values serves every event without context
+
+
 def _names(context: object) -> Namespaces:
-    return Namespaces() if context is None else Namespaces().with_context(context, "context")
+    return _DEFAULT_NAMES if context is None else _DEFAULT_NAMES.with_context(context, "context")
 
 
 def hash_id(event: Mapping[str, Any], names: Namespaces, ignore: Iterable[str] = ()) -> str:
@@ -147,24 +119,100 @@ def hash_id(event: Mapping[str, Any], names: Namespaces, ignore: Iterable[str] =
     return f"ni:///sha-256;{hashlib.sha256(data).hexdigest()}?ver={HASH_VERSION}"
 
 
-def prehash(event: Mapping[str, Any], names: Namespaces, ignore: Iterable[str] = ()) -> str:
-    """`pre_hash_string` with the namespaces already read."""
+def prehash(event: Mapping[str, Any], names: Namespaces, ignore: Iterable[str] = (), *, shortcut: bool = True) -> str:
+    """`pre_hash_string` with the namespaces already read.
+
+    The fields of the ordered part become element trees (`Node`), whose members are ordered and whose leftovers
+    join the rest; every other field is written straight to its sorted strings. An ordered field in the shape
+    nearly every event has (text, a list of codes, a ``{"id"}`` location, plain quantity elements) is written
+    straight to its text by `_plain_ordered`, which gives what its tree would, and so are KDEs that are all text
+    (``shortcut=False`` takes the general path for every field; a test holds the two to the same text).
+    """
     if not isinstance(event, Mapping):
         raise ValidationError(f"event hash ID: an event is a JSON object, found {type(event).__name__}")
     if "@context" in event:
         names = names.with_context(event["@context"], "$.@context")
-    builder = _Builder(names)
+    builder = Builder(names, shortcut=shortcut)
     left_out = {_full_name(k, names) for k in ignore}
-    nodes: list[_Node] = []
+    by_name: dict[str, list[Node]] = {}
+    plain: dict[str, str] = {}
+    rest: list[str] = []
     for key, value in event.items():
         if key in _LEFT_OUT or (left_out and _full_name(key, names) in left_out):
             continue
-        nodes.extend(builder.field(key, value))
+        if key not in _ORDER_NAMES:
+            rest.extend(builder.field_strings(key, value))
+        elif shortcut and (text := _plain_ordered(key, value, names)) is not None:
+            plain[key] = text
+        else:
+            for node in builder.field(key, value):
+                by_name.setdefault(node.name, []).append(node)
     event_type = event.get("type")
     head = f"eventType={event_type if isinstance(event_type, str) else ''}"
-    ordered = _ordered(nodes, _ORDER, names, top=True)
-    rest = sorted(_generic(n, names) for n in nodes)
+    ordered = _ordered_top(by_name, plain, names)
+    rest.extend(generic_text(n, names) for nodes in by_name.values() for n in nodes)
+    rest.sort()
     return head + ordered + "".join(rest)
+
+
+_TEXT_ORDERED: Final = frozenset({"eventTimeZoneOffset", "certificationInfo", "parentID", "action", "transformationID"})
+_CODE_LISTS: Final = frozenset({"epcList", "inputEPCList", "childEPCs", "outputEPCList"})
+_QUANTITY_LISTS: Final = frozenset({"quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"})
+_QUANTITY_FIELDS: Final = ("epcClass", "quantity", "uom")
+
+
+def _plain_ordered(key: str, value: Any, names: Namespaces) -> str | None:
+    """The text of an ordered field whose value has the common shape, as `_element` writes its tree (empty when it
+    writes nothing); None for any other shape, which takes the general path."""
+    kind = type(value)
+    if kind is str:
+        if key in ("bizStep", "disposition"):
+            value = vocabulary(key, value)
+        elif key == "eventTime":
+            text = value.strip()
+            return f"eventTime={time_text(text)}" if text else ""
+        elif key not in _TEXT_ORDERED:
+            return None
+        text = value.strip()
+        return f"{key}={cached(text, names)}" if text else ""
+    if kind is int and key == "eventTime":
+        return f"eventTime={micros_time(value)}"
+    if kind is list:
+        if key in _CODE_LISTS:
+            if not all(type(code) is str for code in value):
+                return None
+            codes = sorted(f"epc={cached(text, names)}" for code in value if (text := code.strip()))
+            return key + "".join(codes) if codes else ""
+        if key in _QUANTITY_LISTS:
+            elements = [_plain_quantity(q, names) for q in value]
+            if None in elements:
+                return None
+            written = sorted(e for e in elements if e)
+            return key + "".join(written) if written else ""
+        return None
+    if kind is dict and key in ("readPoint", "bizLocation") and len(value) == 1 and type(value.get("id")) is str:
+        text = value["id"].strip()
+        return f"{key}id={cached(text, names)}" if text else ""
+    return None
+
+
+def _plain_quantity(element: Any, names: Namespaces) -> str | None:
+    if type(element) is not dict or not element.keys() <= {"epcClass", "quantity", "uom"}:
+        return None
+    parts = []
+    for name in _QUANTITY_FIELDS:
+        value = element.get(name)
+        if value is None and name not in element:
+            continue
+        if type(value) is str:
+            text = value.strip()
+        elif type(value) is int or type(value) is Decimal:
+            text = scalar(value).strip()
+        else:
+            return None
+        if text:
+            parts.append(f"{name}={cached(text, names)}")
+    return "quantityElement" + "".join(parts) if parts else ""
 
 
 def _full_name(key: str, names: Namespaces) -> str:
@@ -175,175 +223,27 @@ def _full_name(key: str, names: Namespaces) -> str:
     return names.expand(key)
 
 
-class _Builder:
-    """Turns an event's JSON into element trees, naming extensions ``{namespace}local``."""
-
-    __slots__ = ("names",)
-
-    def __init__(self, names: Namespaces) -> None:
-        self.names = names
-
-    def key(self, key: str) -> str:
-        found = self.names.split(key)
-        return key if found is None else "{" + found[0] + "}" + found[1]
-
-    def field(self, key: str, value: Any) -> list[_Node]:
-        """A top-level field: the standard fields whose structure the algorithm knows, or a generic one."""
-        if key in _TYPED_LISTS and isinstance(value, list):
-            members = [self._typed(key, m) for m in value if isinstance(m, Mapping)]
-            return [_Node(key, "", members)] if members else []
-        if key in ("bizStep", "disposition") and isinstance(value, str):
-            return [_Node(key, _vocabulary(key, value))]
-        if key == "persistentDisposition" and isinstance(value, Mapping):
-            children = [
-                _Node(name, _vocabulary("disposition", v))
-                for name in ("set", "unset")
-                for v in _as_list(value.get(name))
-                if isinstance(v, str)
-            ]
-            return [_Node(key, "", children)] if children else []
-        if key == "sensorElementList" and isinstance(value, list):
-            members = [self._sensor_element(m) for m in value if isinstance(m, Mapping)]
-            return [_Node(key, "", members)] if members else []
-        if key == "tc:kde":
-            value = kde_to_epcis(value)  # tracechain's form names them bare; the hash sees the EPCIS names
-        name = self.key(key)
-        if name == _RDFS_COMMENT:
-            return []
-        return self.generic(_ELEMENT.get(name, name), value, list_name=name if name in _ELEMENT else None)
-
-    def generic(self, name: str, value: Any, *, list_name: str | None = None) -> list[_Node]:
-        """Any JSON value under ``name``; an array repeats the element, a ``…List`` name contains its members."""
-        if list_name is not None:
-            members = [n for m in _as_list(value) for n in self.generic(name, m)]
-            return [_Node(list_name, "", members)] if members else []
-        if name.endswith("List"):
-            return self.generic(name[:-4], value, list_name=name)
-        if value is None:
-            return []  # JSON-LD: null is no value
-        if isinstance(value, list):
-            return [n for m in value for n in self.generic(name, m)]
-        if isinstance(value, Mapping):
-            return [_Node(name, "", self.children(value))]
-        return [_Node(name, _scalar(value))]
-
-    def children(self, obj: Mapping[str, Any]) -> list[_Node]:
-        out: list[_Node] = []
-        for key, value in obj.items():
-            if key in ("comment", "@context", "#text"):
-                continue
-            name = self.key(key)
-            if name != _RDFS_COMMENT:
-                out.extend(self.generic(name, value))
-        return out
-
-    def _typed(self, list_key: str, member: Mapping[str, Any]) -> _Node:
-        value_key = _TYPED_LISTS[list_key]
-        kind = _TYPED_KIND.get(list_key, "sourceDestType")
-        children: list[_Node] = []
-        kind_value = member.get("type")
-        if isinstance(kind_value, str):
-            children.append(_Node("type", _vocabulary(kind, kind_value)))
-        children.extend(self.generic(value_key, member.get(value_key)))
-        children.extend(
-            n for k, v in member.items() if k not in ("type", value_key) for n in self.generic(self.key(k), v)
-        )
-        return _Node("", "", children, keep_order=True)
-
-    def _sensor_element(self, element: Mapping[str, Any]) -> _Node:
-        children: list[_Node] = []
-        for key, value in element.items():
-            if key == "sensorReport":
-                for report in _as_list(value):
-                    if isinstance(report, Mapping):
-                        children.append(_Node("sensorReport", "", self._sensor_report(report)))
-            else:
-                children.extend(self.generic(self.key(key), value))
-        return _Node("sensorElement", "", children)
-
-    def _sensor_report(self, report: Mapping[str, Any]) -> list[_Node]:
-        out: list[_Node] = []
-        for key, value in report.items():
-            kind = _SENSOR_VOCAB.get(key)
-            if kind is not None and isinstance(value, str):
-                out.append(_Node(key, _vocabulary(kind, value)))
-            else:
-                out.extend(self.generic(self.key(key), value))
-        return out
+def _ordered_top(by_name: dict[str, list[Node]], plain: dict[str, str], names: Namespaces) -> str:
+    """The ordered part of the event, from the texts `_plain_ordered` wrote and the trees of the other ordered
+    fields; a tree the order consumes whole leaves ``by_name``, the rest stays for later."""
+    out: list[str] = []
+    for name, sub in _ORDER:
+        text = plain.get(name)
+        if text:
+            out.append(text)
+        nodes = by_name.get(name)
+        if not nodes:
+            continue
+        values = [text for node in nodes if (text := _element(node, sub, names))]
+        by_name[name] = [node for node in nodes if node.children]
+        out.extend(sorted(values))
+    return "".join(out)
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def _vocabulary(kind: str, value: str) -> str:
-    """A bare word of a standard vocabulary as its URI; any other spelling is left to the value rules."""
-    vocabulary = _vocab.BY_KIND[kind]
-    word = value.strip()
-    return vocabulary.uri(word) if word in vocabulary.words else value
-
-
-def _scalar(value: Any) -> str:
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _number(Decimal(repr(value))) if math.isfinite(value) else repr(value)
-    if isinstance(value, Decimal):
-        return _number(value) if value.is_finite() else str(value)
-    return value if isinstance(value, str) else str(value)
-
-
-def _number(value: Decimal) -> str:
-    """Exact decimal notation: no exponent, no leading ``+`` or zeros, no trailing fractional zeros; -0 is 0."""
-    sign, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)
-    if len(digits) + abs(exponent) > _MAX_PLAIN_DIGITS:
-        return str(value)  # beyond any measurement; written as given rather than as a huge digit string
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    text = text.lstrip("-")
-    return "0" if text == "0" else ("-" if sign else "") + text
-
-
-def _canonical(text: str, names: Namespaces) -> str:
-    """Rules 5, 6, 14, 15, 17 and 18: trim, expand compact IRIs and CBV URNs, numbers, GS1 keys."""
-    text = names.expand(text.strip())
-    for urn, web in _vocab.URN_TO_WEB:
-        if text.startswith(urn):
-            text = web + text[len(urn) :]
-            break
-    if _NUMBER_RE.match(text):
-        try:
-            return _number(Decimal(text))
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-            return text
-    return hash_code(text) or text
-
-
-def _time(text: str) -> str:
-    """Rules 8 and 9: UTC, ``Z``, milliseconds, the third decimal rounded up when the fourth is 5-9."""
-    m = _TIME_RE.match(text)
-    if m is None:
-        return text
-    day, clock, fraction, _, offset = m.groups()
-    try:
-        moment = datetime.fromisoformat(f"{day}T{clock}{offset or '+00:00'}")
-    except ValueError:
-        return text
-    fraction = (fraction or "").ljust(4, "0")
-    try:
-        utc = (moment + timedelta(milliseconds=int(fraction[:3]) + (fraction[3] >= "5"))).astimezone(UTC)
-    except OverflowError:
-        return text
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _ordered(nodes: list[_Node], order: Order, names: Namespaces, *, top: bool) -> str:
-    """The ordered part of a level; consumed elements are removed from ``nodes``, the rest stays for later."""
-    extensions = [] if top else [n for n in nodes if n.name.startswith("{")]
+def _ordered(nodes: list[Node], order: Order, names: Namespaces) -> str:
+    """The ordered part of a level below the top; consumed elements are removed from ``nodes``, the rest stays for
+    later. The level's namespaced extensions follow its ordered fields, sorted."""
+    extensions = [n for n in nodes if n.name.startswith("{")]
     for n in extensions:
         nodes.remove(n)
     out: list[str] = []
@@ -356,24 +256,17 @@ def _ordered(nodes: list[_Node], order: Order, names: Namespaces, *, top: bool) 
             if not node.children:
                 nodes.remove(node)
         out.extend(sorted(values))
-    out.extend(sorted(_generic(n, names) for n in extensions))
+    out.extend(sorted(generic_text(n, names) for n in extensions))
     return "".join(out)
 
 
-def _element(node: _Node, sub: Order | None, names: Namespaces) -> str:
-    inner = _ordered(node.children, sub, names, top=False) if sub else ""
+def _element(node: Node, sub: Order | None, names: Namespaces) -> str:
+    inner = _ordered(node.children, sub, names) if sub else ""
     text = node.text.strip()
     if text:
         lowered = node.name.lower()
         if node.name in _TEXT_FIELDS:
             text = "=" + text
         else:
-            text = "=" + (_time(text) if "time" in lowered and "offset" not in lowered else _canonical(text, names))
+            text = "=" + (time_text(text) if "time" in lowered and "offset" not in lowered else cached(text, names))
     return node.name + text + inner if text or inner else ""
-
-
-def _generic(node: _Node, names: Namespaces) -> str:
-    text = node.text.strip()
-    head = node.name + ("=" + _canonical(text, names) if text else "")
-    parts = [_generic(c, names) for c in node.children]
-    return head + "".join(parts if node.keep_order else sorted(parts))
