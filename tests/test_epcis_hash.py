@@ -15,7 +15,7 @@ from tests import epcis_generators as gen
 from tests.conftest import make_event
 from tests.epcis_support import EX, GS1, VALID, load, needs_shared, ni
 from tracechain.epcis import GS1_CONTEXT, event_hash_id, pre_hash_string, read_document
-from tracechain.epcis._codes import gs1_check_digit, hash_code
+from tracechain.epcis._codes import _CANONICAL_RE, gs1_check_digit, hash_code, spelled_code
 from tracechain.epcis._context import Namespaces
 from tracechain.epcis._hash import prehash
 from tracechain.errors import ValidationError
@@ -417,3 +417,9 @@ def test_an_event_as_the_ledger_holds_it_has_the_id_of_its_json_form() -> None:
     assert "eventTime=2026-03-01T16:00:00.000Z" in pre_hash_string(
         Event.from_dict(make_event(3, eventTime="2026-03-01T23:59:59.9996+08:00")).data
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(_CANONICAL_RE, fullmatch=True))
+def test_a_code_already_in_canonical_form_is_what_the_rules_write(code: str) -> None:
+    assert hash_code(code) == spelled_code(code) == code

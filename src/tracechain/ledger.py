@@ -46,14 +46,25 @@ from tracechain.events import Event
 from tracechain.keys import SigningKey, VerifierKey
 from tracechain.notes import parse_note
 from tracechain.proofs import BatchReceipt, ConsistencyProof, InclusionProof
-from tracechain.storage import BATCHES, DELEGATIONS, DIGESTS, ITEMS, PROJECTIONS, LedgerStore, Projection, open_store
-from tracechain.storage.projections import event_digest, event_time
+from tracechain.storage import (
+    BATCHES,
+    DELEGATIONS,
+    DIGESTS,
+    EVENT_IDS,
+    ITEMS,
+    PROJECTIONS,
+    LedgerStore,
+    Projection,
+    open_store,
+)
+from tracechain.storage.projections import event_digest, event_id_key, event_time
 from tracechain.witness import CosignerKey, WitnessEndpoint, parse_witness, verified_cosigners
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
 DEFAULT_TILE_CACHE = 4096
 _DUPLICATES = ("skip", "refuse", "allow")
+_IDENTITIES = ("bytes", "event_id")
 _MAX_TIME = (1 << 63) - 1
 _BY_KIND = {kind: [p for p in PROJECTIONS if kind in p.kinds] for p0 in PROJECTIONS for kind in p0.kinds}
 _REMEMBERED_RANGES = 4096
@@ -216,20 +227,31 @@ class Ledger:
         return receipt.first if receipt.count else receipt.existing[0]
 
     def append_many(
-        self, events: Iterable[Event | Mapping[str, Any]], key: SigningKey, *, duplicates: str = "skip"
+        self,
+        events: Iterable[Event | Mapping[str, Any]],
+        key: SigningKey,
+        *,
+        duplicates: str = "skip",
+        identity: str = "bytes",
     ) -> BatchReceipt:
         """Validate every event, then record them all as one signed batch, or nothing if any is invalid.
 
-        An event the ledger already holds (the same canonical event: a retried or resumed append) is handled by
-        ``duplicates``: ``"skip"`` (default) leaves it out and lists its index in the receipt's ``existing``,
-        ``"refuse"`` raises `ValidationError` and writes nothing, ``"allow"`` records it again.
+        An event the ledger already holds (a retried or resumed append) is handled by ``duplicates``: ``"skip"``
+        (default) leaves it out and lists its index in the receipt's ``existing``, ``"refuse"`` raises
+        `ValidationError` and writes nothing, ``"allow"`` records it again. ``identity`` says what makes two events
+        the same: ``"bytes"`` (default) the same canonical event; ``"event_id"`` the same GS1 event hash ID, which
+        leaves out eventID, recordTime and errorDeclaration and reads every spelling of a code or CBV value as one
+        (what EPCIS repositories use to recognise an event they already hold). The same event twice in one batch
+        is recorded once either way.
         """
         if duplicates not in _DUPLICATES:
             raise ValidationError(f"duplicates must be one of {_DUPLICATES}, found {duplicates!r}")
+        if identity not in _IDENTITIES:
+            raise ValidationError(f"identity must be one of {_IDENTITIES}, found {identity!r}")
         checked = validate_all(events)
         if not checked:
             raise ValidationError("a batch needs at least one event")
-        return self._write_batch([("event", e) for e in checked], key, duplicates=duplicates)
+        return self._write_batch([("event", e) for e in checked], key, duplicates=duplicates, identity=identity)
 
     def register(self, verifier: str | VerifierKey, actor: str, key: SigningKey, *, role: str = "actor") -> int:
         """Register an actor's key (operator-signed); returns the entry index. A second key is a rotation."""
@@ -329,9 +351,10 @@ class Ledger:
         *,
         genesis_actor: str | None = None,
         duplicates: str = "allow",
+        identity: str = "bytes",
     ) -> BatchReceipt:
         try:
-            return self._write_batch_once(items, key, genesis_actor, duplicates)
+            return self._write_batch_once(items, key, genesis_actor, duplicates, identity)
         except BaseException:
             # The transaction rolled back: forget anything read or cached while it was open.
             self._edge = None
@@ -340,7 +363,12 @@ class Ledger:
             raise
 
     def _write_batch_once(
-        self, items: Sequence[tuple[str, Any]], key: SigningKey, genesis_actor: str | None, duplicates: str
+        self,
+        items: Sequence[tuple[str, Any]],
+        key: SigningKey,
+        genesis_actor: str | None,
+        duplicates: str,
+        identity: str,
     ) -> BatchReceipt:
         store = self._store
         structural = any(kind != "event" for kind, _ in items)
@@ -349,7 +377,10 @@ class Ledger:
             actor = genesis_actor or self._signer(registry, key, operator=structural).actor
             existing: list[int] = []
             if duplicates != "allow":  # inside the write transaction: no other writer can add one meanwhile
-                items, existing = self._leave_out_recorded(items)
+                if identity == "event_id":
+                    items, existing = self._leave_out_identified(items)
+                else:
+                    items, existing = self._leave_out_recorded(items)
                 if existing and duplicates == "refuse":
                     raise ValidationError(
                         f"{len(existing)} event(s) are already in the ledger (the first at entry {existing[0]});"
@@ -421,6 +452,27 @@ class Ledger:
                     continue
                 seen.add(data)
             kept.append((kind, body))
+        return kept, existing
+
+    def _leave_out_identified(self, items: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[int]]:
+        """The items without the events whose GS1 event hash ID the ledger (or an earlier item) already has, and
+        the entry indexes that have it (the first of each ID recorded more than once)."""
+        keys = [_id_key(body) if kind == "event" else None for kind, body in items]
+        stored: dict[str, int] = {}
+        for sha, index in self._store.lookup_many(EVENT_IDS, {k for k in keys if k is not None}):
+            stored[sha] = min(index, stored.get(sha, index))
+        kept: list[tuple[str, Any]] = []
+        existing: list[int] = []
+        seen: set[str] = set()
+        for item, id_key in zip(items, keys, strict=True):
+            if id_key is not None:
+                if id_key in stored:
+                    existing.append(stored[id_key])
+                    continue
+                if id_key in seen:
+                    continue
+                seen.add(id_key)
+            kept.append(item)
         return kept, existing
 
     def _event_bytes(self, index: int) -> bytes | None:
@@ -569,8 +621,22 @@ class Ledger:
             raise StorageError(f"{self.path}: no entry {index} (the ledger has {self.size})")
         return Entry.from_bytes(data, expected_index=index)
 
-    def entries(self, code: str | None = None) -> Iterator[Entry]:
-        """Every entry in order, or with ``code`` the event entries naming that item (in any of its spellings)."""
+    def entries(self, code: str | None = None, *, event_id: str | None = None) -> Iterator[Entry]:
+        """Every entry in order; with ``code`` the event entries naming that item (in any of its spellings); with
+        ``event_id`` the event entries whose GS1 event hash ID it is (``ni:///sha-256;…?ver=CBV2.0``: one entry,
+        or more if the same event was recorded again with duplicates allowed)."""
+        if code is not None and event_id is not None:
+            raise ValidationError("look entries up by code or by event ID, not both")
+        if event_id is not None:
+            sha = event_id_key(event_id)
+            if EVENT_IDS not in self._store.built_projections():
+                raise StorageError(
+                    f"{self.path}: the ledger was written before its event ID index existed; open it for writing"
+                    f" once (tracechain reindex {self.path}) to build it"
+                )
+            for row in self._store.lookup(EVENT_IDS, sha):
+                yield self.entry(row[-1])
+            return
         if code is None:
             for index, data in self._store.iter_entries():
                 yield Entry.from_bytes(bytes(data), expected_index=index)
@@ -646,6 +712,12 @@ class Ledger:
         if proof.old_root != held.root:
             raise VerificationError(f"the ledger's root at size {held.size} differs from the checkpoint held")
         return proof
+
+
+def _id_key(event: Event) -> str:
+    from tracechain.epcis import event_hash_id  # loaded only by appends that match on event IDs
+
+    return event_id_key(event_hash_id(event.data))
 
 
 def _check_speakers(registry: KeyRegistry, actor: str, items: Sequence[tuple[str, Any]], first: int) -> None:

@@ -19,7 +19,7 @@ import re
 from typing import Final
 from urllib.parse import quote, unquote
 
-__all__ = ["gs1_check_digit", "hash_code"]
+__all__ = ["gs1_check_digit", "hash_code", "spelled_code"]
 
 _DL_HOST: Final = "https://id.gs1.org/"
 # Unreserved characters plus the three sub-delimiters GS1's reference implementation leaves literal.
@@ -95,6 +95,11 @@ _FIELD_COUNTS: Final = {
 _DL_RE: Final = re.compile(r"(?i:https?)://[^/?#]+(/[^?#]*)(?:[?#].*)?", re.DOTALL)
 _EPC_RE: Final = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(.*)", re.DOTALL)
 _DIGITS_RE: Final = re.compile(r"[0-9]*")
+# Links already in constrained canonical form, whose values need no escaping: a GTIN-14 alone or with a serial or
+# a lot, a GLN, a party GLN, an SSCC. They come out as they went in.
+_CANONICAL_RE: Final = re.compile(
+    r"https://id\.gs1\.org/(?:01/[0-9]{14}(?:/(?:21|10)/[A-Za-z0-9_.~';=-]{1,20})?|41[47]/[0-9]{13}|00/[0-9]{18})\Z"
+)
 
 
 def gs1_check_digit(digits: str) -> str:
@@ -117,6 +122,13 @@ def _text(raw: str, longest: int) -> str | None:
 
 def hash_code(value: str) -> str | None:
     """The constrained canonical Digital Link of a GS1 key in any spelling, or None if ``value`` is not one."""
+    if _CANONICAL_RE.match(value):
+        return value  # already what `spelled_code` would write (most codes tracechain records are)
+    return spelled_code(value)
+
+
+def spelled_code(value: str) -> str | None:
+    """`hash_code` by the rules alone, for any spelling (a test holds its shortcut to this)."""
     if value.startswith("urn:epc:"):
         m = _EPC_RE.fullmatch(value)
         if m is None:

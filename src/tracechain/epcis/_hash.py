@@ -83,6 +83,8 @@ _ORDER: Final[Order] = (
     ),
 )
 _ORDER_NAMES: Final = frozenset(name for name, _ in _ORDER)
+_POSITION: Final = {name: at for at, (name, _) in enumerate(_ORDER)}
+_SUB: Final = dict(_ORDER)
 
 
 def event_hash_id(event: Mapping[str, Any], *, context: object = None, ignore: Iterable[str] = ()) -> str:
@@ -227,13 +229,14 @@ def _ordered_top(by_name: dict[str, list[Node]], plain: dict[str, str], names: N
     """The ordered part of the event, from the texts `_plain_ordered` wrote and the trees of the other ordered
     fields; a tree the order consumes whole leaves ``by_name``, the rest stays for later."""
     out: list[str] = []
-    for name, sub in _ORDER:
+    for name in sorted(plain.keys() | by_name.keys(), key=_POSITION.__getitem__):
         text = plain.get(name)
         if text:
             out.append(text)
         nodes = by_name.get(name)
         if not nodes:
             continue
+        sub = _SUB[name]
         values = [text for node in nodes if (text := _element(node, sub, names))]
         by_name[name] = [node for node in nodes if node.children]
         out.extend(sorted(values))

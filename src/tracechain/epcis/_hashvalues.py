@@ -28,7 +28,7 @@ _CANONICAL_TIME_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _TIME_RE: Final = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:([Zz])|([+-]\d{2}:\d{2}))\Z")
 
-_CACHED: Final = 1 << 14  # canonical keys and values remembered per set of namespaces
+_CACHED: Final = 1024  # canonical keys and values remembered per set of namespaces: about 200 KB at most
 
 
 def remember(cache: dict[str, str], key: str, value: str) -> None:
