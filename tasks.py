@@ -5,6 +5,7 @@
     python3 tasks.py test          ruff, ruff format --check, mypy --strict, then pytest
     python3 tasks.py bench [ARGS]  the benchmark harness (python -m benchmarks ARGS)
     python3 tasks.py tracechain ARGS   the CLI inside the project's environment
+    python3 tasks.py i18n          re-extract the messages into the catalogs and compile them (docs/i18n.md)
 
 Each job first makes sure `.venv` exists and holds the project installed in editable mode with its dev
 dependencies; it reinstalls only when pyproject.toml has changed since the last install.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import subprocess
 import sys
 import venv
@@ -26,8 +28,14 @@ PY = BIN / "python"
 STAMP = VENV / ".tracechain-installed"
 
 
-def _run(*args: str | os.PathLike[str]) -> int:
-    return subprocess.call([str(a) for a in args], cwd=ROOT)
+def _run(*args: str | os.PathLike[str], here: bool = False) -> int:
+    """Run a command in the project's folder, or with ``here`` in the caller's (where their paths point)."""
+    env = None
+    if here:
+        # How the CLI's hints spell the command, so that what the demo prints runs as printed from here.
+        script = os.path.relpath(Path(__file__).resolve(), Path.cwd())
+        env = {**os.environ, "TRACECHAIN_COMMAND": f"python3 {shlex.quote(script)} tracechain"}
+    return subprocess.call([str(a) for a in args], cwd=None if here else ROOT, env=env)
 
 
 def ensure_env() -> None:
@@ -64,7 +72,7 @@ def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script must say so plainly on an old Python
         print(f"tracechain needs Python 3.11 or newer; this is {sys.version.split()[0]}")
         return 2
-    if not argv or argv[0] not in {"demo", "test", "bench", "tracechain"}:
+    if not argv or argv[0] not in {"demo", "test", "bench", "tracechain", "i18n"}:
         print(__doc__)
         return 2
     ensure_env()
@@ -72,10 +80,12 @@ def main(argv: list[str]) -> int:
     if job == "test":
         return test(extra)
     if job == "demo":
-        return _run(BIN / "tracechain", "demo", *extra)
+        return _run(BIN / "tracechain", "demo", *extra, here=True)
     if job == "bench":
         return _run(PY, "-m", "benchmarks", *extra)
-    return _run(BIN / "tracechain", *extra)
+    if job == "i18n":
+        return _run(PY, "-m", "tools.catalog", "update") or _run(PY, "-m", "tools.catalog", "compile")
+    return _run(BIN / "tracechain", *extra, here=True)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,10 @@ class EventSource:
         if isinstance(parent, str):
             d["parentID"] = renamed.setdefault(parent, self._code(parent, random_serials))
         kde = d.get("tc:kde")
+        if isinstance(kde, dict) and "enterprise_uscc" in kde:
+            # The benchmark ledgers' one actor records every event, and a ledger refuses events naming another
+            # enterprise than the signer's without a delegation: every template speaks for that actor.
+            kde["enterprise_uscc"] = _FALLBACK["tc:kde"]["enterprise_uscc"]
         if isinstance(kde, dict) and isinstance(kde.get("trace_code"), str):
             # A vet drug event names the trace code of its unit both as an item and as a KDE: keep them one.
             for old, new in renamed.items():

@@ -1,4 +1,8 @@
-"""Commands about events before they reach a ledger: validate them, show the schemas they are checked against."""
+"""Commands about events before they reach a ledger: validate them, show the schemas they are checked against.
+
+`read_events` and `utf8_lines` read JSON Lines; they are the stand-ins for the input reader of
+`tracechain.reading` (JSON Lines, arrays, single events and EPCIS documents, any UTF-8) once it lands.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from typing import Any
 
 import click
 
-from tracechain import profiles
-from tracechain.errors import ValidationError
-from tracechain.events import PRODUCTS, Event, parse_json
+from tracechain.i18n import gettext as _
+from tracechain.i18n import ngettext
+from tracechain.words import PRODUCTS
 
 from .common import InputFile, emit
+
+PRODUCT_CODES = sorted(PRODUCTS)  # vocabulary's table has every product tracechain.events knows (tests check)
 
 
 def utf8_lines(stream: Iterable[str], name: str) -> Iterator[str]:
@@ -19,11 +25,17 @@ def utf8_lines(stream: Iterable[str], name: str) -> Iterator[str]:
     try:
         yield from stream
     except UnicodeDecodeError as e:
-        raise click.BadParameter(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})", param_hint="EVENTS") from e
+        raise click.BadParameter(
+            _("{source}: not UTF-8 text ({reason} at byte {byte})").format(source=name, reason=e.reason, byte=e.start),
+            param_hint="EVENTS",
+        ) from e
 
 
 def read_events(stream: Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
     """(line number, event or the `ValidationError` of a line that is not JSON) for each non-blank line."""
+    from tracechain.errors import ValidationError
+    from tracechain.events import parse_json
+
     for number, line in enumerate(stream, 1):
         if line.strip():
             try:
@@ -32,47 +44,69 @@ def read_events(stream: Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
                 yield number, e
 
 
+def with_product(records: Iterable[tuple[int, Any]], product: str | None) -> Iterator[tuple[int, Any]]:
+    """The records, each event that names no product given ``product``, and one that names another refused."""
+    from tracechain.errors import ValidationError
+
+    for number, value in records:
+        if product is not None and isinstance(value, dict) and value.setdefault("tc:product", product) != product:
+            found = value["tc:product"]
+            yield (
+                number,
+                ValidationError(
+                    f"tc:product is {found!r} but --product is {product!r}",
+                    [("$.tc:product", f"expected {product!r}, found {found!r}")],
+                ),
+            )
+        else:
+            yield number, value
+
+
 @click.command()
-@click.argument("events", default="-", type=InputFile(allow_dash=True))
-@click.option("--product", type=click.Choice(sorted(PRODUCTS)), help="Product for events that do not name one.")
+@click.argument(
+    "events", default="-", type=InputFile(allow_dash=True), help="The events file (JSON Lines); - reads standard input."
+)
+@click.option("--product", type=click.Choice(PRODUCT_CODES), help="Product for events that do not name one.")
 @click.option("--json", "as_json", is_flag=True, help='Print one JSON object: {"ok", "events", "invalid", "problems"}.')
 def validate(events: str, product: str | None, as_json: bool) -> int:
     """Check every event in EVENTS (JSON Lines) against the envelope and its product profile; writes nothing.
 
     Exits 1 if any event is invalid, listing each problem with its line number and JSON path.
     """
-    name = "standard input" if events == "-" else events
+    from tracechain.errors import ValidationError
+    from tracechain.events import Event
+
+    name = _("standard input") if events == "-" else events
     problems: list[dict[str, Any]] = []
     count = invalid = 0
     with click.open_file(events, encoding="utf-8") as stream:
-        for number, value in read_events(utf8_lines(stream, name), name):
+        for number, value in with_product(read_events(utf8_lines(stream, name), name), product):
             count += 1
             try:
                 if isinstance(value, ValidationError):
                     raise value
-                if (
-                    product is not None
-                    and isinstance(value, dict)
-                    and value.setdefault("tc:product", product) != product
-                ):
-                    raise ValidationError(
-                        f"tc:product is {value['tc:product']!r} but --product is {product!r}",
-                        [("$.tc:product", f"expected {product!r}, found {value['tc:product']!r}")],
-                    )
                 Event.from_dict(value)
             except ValidationError as e:
                 invalid += 1
                 problems += [{"line": number, "path": path, "message": text} for path, text in e.problems]
     if not count:
-        raise click.UsageError(f"{name}: no events in it (one EPCIS 2.0 event per line)")
+        raise click.UsageError(_("{source}: no events in it (one EPCIS 2.0 event per line)").format(source=name))
     if as_json:
         emit({"ok": not invalid, "events": count, "invalid": invalid, "problems": problems})
     elif invalid:
-        click.echo(f"{invalid} of {count} events invalid:", err=True)
+        click.echo(
+            ngettext("{invalid} of {count} event invalid:", "{invalid} of {count} events invalid:", count).format(
+                invalid=invalid, count=count
+            ),
+            err=True,
+        )
         for p in problems:
-            click.echo(f"  line {p['line']}: {p['path']}: {p['message']}", err=True)
+            click.echo(
+                "  " + _("line {line}: {path}: {message}").format(line=p["line"], path=p["path"], message=p["message"]),
+                err=True,
+            )
     else:
-        click.echo(f"ok: {count} events valid")
+        click.echo(ngettext("ok: {count} event valid", "ok: {count} events valid", count).format(count=count))
     return 1 if invalid else 0
 
 
@@ -84,20 +118,24 @@ def schema() -> None:
 @schema.command("list")
 def schema_list() -> None:
     """List the schemas: the envelope and one profile per product."""
+    from tracechain import profiles
+
     for name in profiles.schema_names():
         doc = profiles.load_schema(name)
         click.echo(f"{name:<28} {doc.get('title', '')}")
 
 
 @schema.command("show")
-@click.argument("name")
+@click.argument("name", help="A schema name as listed, or a product name such as salt.")
 def schema_show(name: str) -> None:
     """Print the schema NAME (as listed by `tracechain schema list`, or a product name such as salt)."""
+    from tracechain import profiles
+
     names = profiles.schema_names()
     if name not in names and f"profile-{name}" in names:
         name = f"profile-{name}"
     if name not in names:
-        raise click.UsageError(f"no schema {name!r}; try: tracechain schema list")
+        raise click.UsageError(_("no schema {name!r}; try: tracechain schema list").format(name=name))
     emit(profiles.load_schema(name))
 
 

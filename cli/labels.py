@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 
 import click
 
-from tracechain import issuing, labels, qr
+from tracechain import labels
 from tracechain.errors import TracechainError
-from tracechain.events import parse_json
-from tracechain.profiles import PRODUCTS
+from tracechain.i18n import gettext as _
+from tracechain.i18n import ngettext
+from tracechain.words import PRODUCTS
 
 from .common import InputFile
 from .common import emit as _emit
@@ -21,7 +22,7 @@ from .common import load_key as _load_key
 __all__ = ["labels_command", "qr_command"]
 
 T = TypeVar("T")
-_GS1_PRODUCTS = [p for p in PRODUCTS if p != "vet_drug"]
+_GS1_PRODUCTS = sorted(p for p in PRODUCTS if p != "vet_drug")
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -42,10 +43,18 @@ def _read_kde(path: str) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise LabelCommandError(f"{path}: cannot be read as UTF-8 text ({e})") from e
+        raise LabelCommandError(
+            _("{file}: cannot be read as UTF-8 text ({problem})").format(file=path, problem=e)
+        ) from e
+    from tracechain.events import parse_json
+
     value = _run(lambda: parse_json(text, source=path))
     if not isinstance(value, dict):
-        raise LabelCommandError(f"{path}: expected a JSON object of key data elements, found {type(value).__name__}")
+        raise LabelCommandError(
+            _("{file}: expected a JSON object of key data elements, found {found}").format(
+                file=path, found=type(value).__name__
+            )
+        )
     return value
 
 
@@ -55,9 +64,13 @@ def _when(text: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError as e:
-        raise click.BadParameter(f"expected an ISO 8601 time with its offset, found {text!r}") from e
+        raise click.BadParameter(
+            _("expected an ISO 8601 time with its offset, found {text!r}").format(text=text)
+        ) from e
     if when.utcoffset() is None:
-        raise click.BadParameter(f"expected an ISO 8601 time with its offset (e.g. +08:00), found {text!r}")
+        raise click.BadParameter(
+            _("expected an ISO 8601 time with its offset (e.g. +08:00), found {text!r}").format(text=text)
+        )
     return when
 
 
@@ -68,7 +81,7 @@ def _day(value: datetime | None) -> date | None:
 @click.command("labels")
 @click.option("--gtin", required=True, help="GTIN-8, -12, -13 or -14 of the product.")
 @click.option("--lot", required=True, help="Batch or lot number (AI 10): 1-20 characters of GS1 set 82.")
-@click.option("--count", required=True, type=click.IntRange(1, issuing.MAX_LOT_COUNT), help="How many labels to issue.")
+@click.option("--count", required=True, type=click.IntRange(1, labels.MAX_LOT_COUNT), help="How many labels to issue.")
 @click.option(
     "--key",
     "key_path",
@@ -107,7 +120,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--production", type=_DATE, help="Production date YYYY-MM-DD (AI 11 in the events).")
 @click.option("--expiry", type=_DATE, help="Expiry date YYYY-MM-DD, printed in the code as AI 17 and signed.")
 @click.option("--when", "when_text", help="Commissioning time, ISO 8601 with offset (default: now).")
-@click.option("--format", "image_format", type=click.Choice(qr.FORMATS), help="Also write one image per label.")
+@click.option("--format", "image_format", type=click.Choice(labels.FORMATS), help="Also write one image per label.")
 @click.option("--scale", default=8, show_default=True, type=click.IntRange(1, 64), help="PNG pixels per module.")
 @click.option(
     "--font",
@@ -115,7 +128,7 @@ def _day(value: datetime | None) -> date | None:
     help="TrueType/OpenType font for PNG captions (one with CJK glyphs prints Chinese product names).",
 )
 @click.option(
-    "--ec-level", default="M", show_default=True, type=click.Choice(qr.EC_LEVELS), help="QR error correction."
+    "--ec-level", default="M", show_default=True, type=click.Choice(labels.EC_LEVELS), help="QR error correction."
 )
 @click.option("--workers", type=click.IntRange(1), help="Processes rendering images (default: every core).")
 @click.option("--per-event", default=1000, show_default=True, type=click.IntRange(1, 100_000), help="Items per event.")
@@ -147,6 +160,8 @@ def labels_command(
     for label-printing software) and with --format one image per label in images/. Nothing is written unless
     every event validates against the product profile.
     """
+    from tracechain import issuing
+
     kde = _read_kde(kde_path)
     when = _when(when_text)
     key = _run(lambda: _load_key(key_path))
@@ -185,11 +200,28 @@ def labels_command(
     if as_json:
         _emit(summary)
         return
-    click.echo(f"issued {len(issued.labels)} labels for GTIN {issued.gtin}, lot {issued.lot}:")
-    click.echo(f"  {issued.events_path} ({issued.events} commissioning events)")
+    count = len(issued.labels)
+    click.echo(
+        ngettext(
+            "issued {count} label for GTIN {gtin}, lot {lot}:",
+            "issued {count} labels for GTIN {gtin}, lot {lot}:",
+            count,
+        ).format(count=count, gtin=issued.gtin, lot=issued.lot)
+    )
+    click.echo(
+        "  "
+        + ngettext(
+            "{file} ({count} commissioning event)", "{file} ({count} commissioning events)", issued.events
+        ).format(file=issued.events_path, count=issued.events)
+    )
     click.echo(f"  {issued.csv_path}")
     if issued.images_dir is not None:
-        click.echo(f"  {issued.images_dir}/ ({len(issued.labels)} {image_format} images)")
+        click.echo(
+            "  "
+            + ngettext("{folder}/ ({count} {format} image)", "{folder}/ ({count} {format} images)", count).format(
+                folder=issued.images_dir, count=count, format=image_format
+            )
+        )
 
 
 @click.command("qr")
@@ -210,7 +242,7 @@ def labels_command(
 @click.option(
     "--format",
     "image_format",
-    type=click.Choice(qr.FORMATS),
+    type=click.Choice(labels.FORMATS),
     help="Image format (default: from the --out suffix, else png).",
 )
 @click.option("--name", help="Product name printed under the code (default: the GTIN).")
@@ -221,7 +253,7 @@ def labels_command(
     help="TrueType/OpenType font for the PNG caption (one with CJK glyphs prints Chinese names).",
 )
 @click.option(
-    "--ec-level", default="M", show_default=True, type=click.Choice(qr.EC_LEVELS), help="QR error correction."
+    "--ec-level", default="M", show_default=True, type=click.Choice(labels.EC_LEVELS), help="QR error correction."
 )
 def qr_command(
     code: str,
@@ -238,6 +270,8 @@ def qr_command(
 
     Prints the payload, or with --out writes it as a PNG or SVG with the product, lot and serial under the code.
     """
+    from tracechain import issuing, qr
+
     key = None if key_path is None else _run(lambda: _load_key(key_path))
     payload = _run(lambda: labels.payload_for_code(code, key, domain=resolver))
     if out_file is None:
@@ -256,11 +290,17 @@ def qr_command(
         with open(out_file, "xb") as f:
             f.write(data)
     except FileExistsError as e:
-        raise LabelCommandError(f"{out_file}: already exists; refusing to overwrite it") from e
+        raise LabelCommandError(_("{file}: already exists; refusing to overwrite it").format(file=out_file)) from e
     except OSError as e:
-        raise LabelCommandError(f"{out_file}: cannot be written ({e.strerror})") from e
+        raise LabelCommandError(
+            _("{file}: cannot be written ({problem})").format(file=out_file, problem=e.strerror)
+        ) from e
     symbol = _run(lambda: qr.encode(payload, ec_level=ec_level))
-    click.echo(f"wrote {out_file}: QR version {symbol.version}, level {ec_level}, {len(payload.encode())} bytes")
+    click.echo(
+        _("wrote {file}: QR version {version}, level {level}, {size} bytes").format(
+            file=out_file, version=symbol.version, level=ec_level, size=len(payload.encode())
+        )
+    )
 
 
 COMMANDS = [labels_command, qr_command]

@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from tracechain.mirror import mirror as mirror_log
-from tracechain.publish import publish as publish_ledger
+from tracechain.i18n import gettext as _
 
 from .common import InputFile, LedgerLocation
 
@@ -21,14 +20,23 @@ from .common import InputFile, LedgerLocation
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def publish(ledger: str, directory: str, as_json: bool) -> None:
     """Publish LEDGER at its newest checkpoint into DIRECTORY (checkpoint, tiles, entry bundles); incremental."""
+    from tracechain.publish import publish as publish_ledger
+
     result = publish_ledger(ledger, directory)
     if as_json:
         fields = ("size", "previous_size", "tiles_written", "bundles_written")
         click.echo(json.dumps({name: getattr(result, name) for name in fields}))
         return
     click.echo(
-        f"published {result.size} entries to {directory} (was {result.previous_size}):"
-        f" {result.tiles_written} tiles and {result.bundles_written} entry bundles written"
+        _(
+            "published {size} entries to {folder} (was {previous}): {tiles} tiles and {bundles} entry bundles written"
+        ).format(
+            size=result.size,
+            folder=directory,
+            previous=result.previous_size,
+            tiles=result.tiles_written,
+            bundles=result.bundles_written,
+        )
     )
 
 
@@ -57,12 +65,18 @@ def mirror(source: str, ledger: str, as_json: bool) -> None:
     what LEDGER already holds — fewer entries, or another past — is refused with both checkpoints as evidence
     (exit 1), and LEDGER is left as it was.
     """
+    from tracechain.mirror import mirror as mirror_log
+
     result = mirror_log(source, ledger)
     if as_json:
         fields = ("size", "previous_size", "appended")
         click.echo(json.dumps({name: getattr(result, name) for name in fields}))
         return
-    click.echo(f"mirrored {source} into {ledger}: {result.appended} entries appended, size {result.size}")
+    click.echo(
+        _("mirrored {source} into {ledger}: {appended} entries appended, size {size}").format(
+            source=source, ledger=ledger, appended=result.appended, size=result.size
+        )
+    )
 
 
 COMMANDS = [publish, mirror]

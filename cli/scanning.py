@@ -4,54 +4,29 @@ bundle), `tracechain verify-bundle` checks a proof bundle offline. Exit 0 only f
 from __future__ import annotations
 
 import dataclasses
-import os
-import stat
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracechain import Ledger, bundles, qr, scan
+from tracechain import Ledger
 from tracechain.errors import LabelError, TracechainError
+from tracechain.i18n import gettext as _
 from tracechain.keys import VerifierKey
 from tracechain.labels import Label
 from tracechain.storage.scanlog import ScanLog, ScanRecord
 
-from .common import InputFile, emit
+from .common import InputFile, emit, verifier
 
-_MAX_KEY_FILE = 64 << 10
-
-
-def _key_text(value: str, option: str) -> str:
-    """A verifier key given as its string or as a file holding one: a file is read (a usage error naming it when
-    it cannot be), anything else is taken as the key string."""
-    try:
-        info = os.stat(value)
-    except OSError:
-        return value
-    if not stat.S_ISREG(info.st_mode):
-        raise click.BadParameter(f"{value}: is not a regular file holding a verifier key", param_hint=option)
-    try:
-        with open(value, "rb") as f:
-            data = f.read(_MAX_KEY_FILE)
-        return data.decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError) as e:
-        raise click.BadParameter(f"{value}: cannot be read as a verifier key file ({e})", param_hint=option) from e
-
-
-def _verifier(value: str, option: str) -> VerifierKey:
-    text = _key_text(value, option)
-    try:
-        return VerifierKey.parse(text)
-    except TracechainError as e:
-        raise click.BadParameter(
-            f"{value}: not a verifier key string or a file holding one ({e})", param_hint=option
-        ) from e
+if TYPE_CHECKING:
+    from tracechain import scan
 
 
 def _read_bundle(path: str, option: str) -> bytes:
     """A bundle file's bytes; a file that does not even start as a bundle is a usage error naming it (a damaged
     bundle is not: it fails verification)."""
+    from tracechain import bundles
+
     with open(path, "rb") as f:
         data = f.read(bundles.MAX_BUNDLE_BYTES + 1)
     if not data.startswith(bundles.BUNDLE_HEADER.encode() + b"\n"):
@@ -62,13 +37,17 @@ def _read_bundle(path: str, option: str) -> bytes:
 
 
 def _issuers(values: tuple[str, ...]) -> scan.Issuers:
+    from tracechain import scan
+
     out = scan.Issuers()
     for value in values:
         owner, sep, key = value.partition("=")
         if not sep:
-            raise click.BadParameter(f"expected PREFIX=KEY, found {value!r}", param_hint="--issuer")
+            raise click.BadParameter(
+                _("expected PREFIX=KEY, found {value!r}").format(value=value), param_hint="--issuer"
+            )
         try:
-            out.add(owner, _verifier(key, "--issuer"))
+            out.add(owner, verifier(key, "--issuer"))
         except TracechainError as e:
             raise click.BadParameter(str(e), param_hint="--issuer") from e
     return out
@@ -77,10 +56,16 @@ def _issuers(values: tuple[str, ...]) -> scan.Issuers:
 def _scan(
     when: str | None, region: str | None, lat: float | None, lon: float | None, by: str | None, first_sale: bool
 ) -> ScanRecord | None:
+    from tracechain import scan
+
     given = [name for name, v in (("--when", when), ("--lat", lat), ("--lon", lon), ("--by", by)) if v is not None]
     if region is None:
         if given or first_sale:
-            raise click.UsageError(f"{', '.join(given) or '--first-sale'} describes a scan: give its --region too")
+            raise click.UsageError(
+                _("{options} describes a scan: give its --region too").format(
+                    options=", ".join(given) or "--first-sale"
+                )
+            )
         return None
     if when is None:
         moment = datetime.now().astimezone()
@@ -89,7 +74,7 @@ def _scan(
             moment = datetime.fromisoformat(when)
         except ValueError as e:
             raise click.BadParameter(
-                f"expected an ISO 8601 time with its offset, found {when!r}", param_hint="--when"
+                _("expected an ISO 8601 time with its offset, found {text!r}").format(text=when), param_hint="--when"
             ) from e
     try:
         return scan.new_scan(moment, region, lat=lat, lon=lon, by=by or "", first_sale=first_sale)
@@ -98,6 +83,8 @@ def _scan(
 
 
 def _labels(image: str | None, payload: str | None) -> list[Label]:
+    from tracechain import qr, scan
+
     if payload is not None:
         return [scan.read_payload(payload)]
     if image is None:
@@ -111,9 +98,14 @@ def _labels(image: str | None, payload: str | None) -> list[Label]:
         try:
             out.append(scan.read_payload(code.data))
         except LabelError as e:
-            click.echo(f"skipped a QR code in {image} that is not a tracechain label: {e}", err=True)
+            click.echo(
+                _("skipped a QR code in {file} that is not a tracechain label: {problem}").format(
+                    file=image, problem=e
+                ),
+                err=True,
+            )
     if not out:
-        raise click.ClickException(f"no label found in {image}")
+        raise click.ClickException(_("no label found in {file}").format(file=image))
     return out
 
 
@@ -124,9 +116,9 @@ def _show(result: scan.Verdict) -> None:
         click.echo(f"  {reason.message}")
     for reason in result.reasons:
         if reason.verdict != result.verdict:
-            click.echo(f"  also {reason.verdict}: {reason.message}")
+            click.echo("  " + _("also {verdict}: {message}").format(verdict=reason.verdict, message=reason.message))
     for event in result.timeline:
-        proved = "proved" if event.proof is not None else "not yet proved"
+        proved = _("proved") if event.proof is not None else _("not yet proved")
         click.echo(f"  #{event.index} ({proved})")
         click.echo(f"    {event.sentence('zh')}")
         click.echo(f"    {event.sentence('en')}")
@@ -204,15 +196,17 @@ def scan_command(
     The label comes from IMAGE (PNG or JPEG; every label in it is judged), from --text, or, with --bundle alone,
     is the bundle's item. The history comes from --ledger or --bundle. Exits 0 only when every code is GENUINE.
     """
+    from tracechain import scan
+
     if image is not None and payload is not None:
-        raise click.UsageError("give an IMAGE or --text, not both")
+        raise click.UsageError(_("give an IMAGE or --text, not both"))
     if (ledger is None) == (bundle_path is None):
-        raise click.UsageError("give exactly one of --ledger and --bundle")
+        raise click.UsageError(_("give exactly one of --ledger and --bundle"))
     if image is None and payload is None and bundle_path is None:
-        raise click.UsageError("give an IMAGE or --text (or --bundle to judge the bundle's item)")
+        raise click.UsageError(_("give an IMAGE or --text (or --bundle to judge the bundle's item)"))
     if scan_log is not None and region is None:
-        raise click.UsageError("--record needs --region (and --when, unless the scan is now)")
-    keys = [_verifier(v, "--verifier") for v in verifiers]
+        raise click.UsageError(_("--record needs --region (and --when, unless the scan is now)"))
+    keys = [verifier(v, "--verifier") for v in verifiers]
     owners = _issuers(issuer_specs)
     this_scan = _scan(when, region, lat, lon, by, first_sale)
     found = _labels(image, payload)
@@ -240,16 +234,22 @@ def _judge(
     this_scan: ScanRecord | None,
     log: ScanLog | None,
 ) -> list[scan.Verdict]:
+    from tracechain import bundles
+
     if bundle_path is not None:
         if not keys:
-            raise click.UsageError("--bundle needs the log's --verifier key to check the bundle's checkpoint")
+            raise click.UsageError(_("--bundle needs the log's --verifier key to check the bundle's checkpoint"))
         report = bundles.verify_bundle(_read_bundle(bundle_path, "--bundle"), keys, subject=bundle_path)
         report.raise_for_problems()
         history: Any = report.history
         subjects: list[Label | None] = list(found) or [None]
         for label in found:
             if label.code != report.code:
-                raise click.ClickException(f"the label's code {label.code} is not the bundle's item {report.code}")
+                raise click.ClickException(
+                    _("the label's code {code} is not the bundle's item {item}").format(
+                        code=label.code, item=report.code
+                    )
+                )
         return [_one(label, history, report.code, keys, owners, this_scan, log) for label in subjects]
     assert ledger is not None
     with Ledger.open(ledger, readonly=True) as led:
@@ -265,6 +265,8 @@ def _one(
     this_scan: ScanRecord | None,
     log: ScanLog | None,
 ) -> scan.Verdict:
+    from tracechain import scan
+
     subject = label.code if label is not None else code
     assert subject is not None
     current = None if this_scan is None else dataclasses.replace(this_scan, code=subject)
@@ -290,7 +292,9 @@ def _one(
 def verify_bundle_command(bundle_path: str, verifiers: tuple[str, ...], as_json: bool) -> int:
     """Check a proof bundle offline: every entry proved in its signed checkpoint, every batch signature by a key
     the bundle's key entries register, the item named by its events. Exits 0 when it holds, 1 when it does not."""
-    keys = [_verifier(v, "--verifier") for v in verifiers]
+    from tracechain import bundles
+
+    keys = [verifier(v, "--verifier") for v in verifiers]
     report = bundles.verify_bundle(_read_bundle(bundle_path, "FILE"), keys, subject=bundle_path)
     if as_json:
         emit(report.to_dict())
@@ -298,13 +302,22 @@ def verify_bundle_command(bundle_path: str, verifiers: tuple[str, ...], as_json:
         cp = report.checkpoint
         assert cp is not None
         click.echo(
-            f"ok: {report.code}: {report.entries} entries ({report.events} events) proved in checkpoint {cp.origin}"
-            f" at size {cp.size}; {report.signatures_checked} batch signatures verified"
+            _(
+                "ok: {code}: {entries} entries ({events} events) proved in checkpoint {origin} at size {size};"
+                " {signatures} batch signatures verified"
+            ).format(
+                code=report.code,
+                entries=report.entries,
+                events=report.events,
+                origin=cp.origin,
+                size=cp.size,
+                signatures=report.signatures_checked,
+            )
         )
     else:
-        click.echo(f"FAILED: {bundle_path}", err=True)
+        click.echo(_("FAILED: {file}").format(file=bundle_path), err=True)
         for p in report.to_dict()["problems"]:
-            where = "bundle" if p["index"] is None else f"entry {p['index']}"
+            where = _("bundle") if p["index"] is None else _("entry {index}").format(index=p["index"])
             click.echo(f"  {where}: {p['message']}", err=True)
     return 0 if report.ok else 1
 

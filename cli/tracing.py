@@ -9,17 +9,58 @@ from typing import Any
 import click
 
 import tracechain
-from tracechain.audits import AuditOptions
-from tracechain.checkpoints import parse_unverified
 from tracechain.errors import IdentifierError, TracechainError
 from tracechain.events import to_json
+from tracechain.i18n import N_, ngettext
+from tracechain.i18n import gettext as _
 from tracechain.storage import open_store
 from tracechain.trace import BACKWARD, FORWARD
 from tracechain.trace import trace as trace_code
 
-from .common import InputFile
+from .common import InputFile, read_checkpoint
 
 _SHOWN = 100  # findings printed; the JSON and HTML reports hold every one
+
+# The words for the codes trace, recall and audit print; a code not listed is printed as it is.
+_RELATIONS = {
+    "member": N_("lot member"),
+    "lot": N_("lot"),
+    "output": N_("output"),
+    "input": N_("input"),
+    "input_to": N_("input to"),
+    "output_of": N_("output of"),
+    "packed_into": N_("packed into"),
+    "contains": N_("contains"),
+}
+_STATES = {
+    "active": N_("in stock"),
+    "in_transit": N_("in transit"),
+    "sold": N_("sold"),
+    "destroyed": N_("destroyed"),
+    "decommissioned": N_("decommissioned"),
+    "consumed": N_("consumed"),
+}
+_FIGURES = {
+    "lots": N_("lots"),
+    "units": N_("units"),
+    "cases": N_("cases"),
+    "pallets": N_("pallets"),
+    "in_stock": N_("in stock"),
+    "in_transit": N_("in transit"),
+    "sold": N_("sold"),
+    "destroyed": N_("destroyed"),
+    "consumed": N_("consumed"),
+    "decommissioned": N_("decommissioned"),
+    "unknown": N_("unknown"),
+    "recalled": N_("recalled"),
+    "holders": N_("holders"),
+}
+_SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
+
+
+def _word(table: dict[str, str], code: str) -> str:
+    """The reader's word for ``code`` from ``table``, or the code itself."""
+    return _(table[code]) if code in table else code
 
 
 def _origins(ledgers: tuple[str, ...]) -> list[str]:
@@ -39,7 +80,7 @@ def _origins(ledgers: tuple[str, ...]) -> list[str]:
 
 def _code(value: str) -> str:
     if not value.strip():
-        raise click.BadParameter("an item code, lot code or lot number is needed, found an empty string")
+        raise click.BadParameter(_("an item code, lot code or lot number is needed, found an empty string"))
     return value
 
 
@@ -74,15 +115,35 @@ def trace(ledgers: tuple[str, ...], code: str, direction: str, depth: int | None
     if as_json:
         _out(result.to_dict())
     else:
-        click.echo(f"{direction} trace of {code}: {len(result.codes)} codes, {len(result.events)} events")
+        heading = (
+            _("forward trace of {code}: {codes}, {events}")
+            if direction == FORWARD
+            else _("backward trace of {code}: {codes}, {events}")
+        )
+        codes = ngettext("{count} code", "{count} codes", len(result.codes)).format(count=len(result.codes))
+        events = ngettext("{count} event", "{count} events", len(result.events)).format(count=len(result.events))
+        click.echo(heading.format(code=code, codes=codes, events=events))
         for step in result.steps.values():
-            where = "" if step.index is None else f"  ({result.ledgers[step.ledger or 0]} entry {step.index})"
-            click.echo(f"  {'  ' * step.depth}{step.relation:<12} {step.code}{where}")
+            where = (
+                ""
+                if step.index is None
+                else "  ("
+                + _("{ledger} entry {index}").format(ledger=result.ledgers[step.ledger or 0], index=step.index)
+                + ")"
+            )
+            relation = _word(_RELATIONS, step.relation)
+            click.echo(f"  {'  ' * step.depth}{relation} {step.code}{where}")
         for item, now in result.custody.items():
-            holder = "unknown" if now.holder is None else str(now.holder)
-            click.echo(f"  now: {item}  {now.state}  {holder}  {now.location or ''}")
+            holder = _("unknown") if now.holder is None else str(now.holder)
+            state = _word(_STATES, now.state)
+            click.echo(
+                "  "
+                + _("now: {item}  {state}  {holder}  {place}").format(
+                    item=item, state=state, holder=holder, place=now.location or ""
+                )
+            )
     if not result.found:
-        click.echo(f"no event in the ledgers names {code}", err=True)
+        click.echo(_("no event in the ledgers names {code}").format(code=code), err=True)
         return 1
     return 0
 
@@ -114,14 +175,34 @@ def recall(ledgers: tuple[str, ...], lot: str, csv_file: str | None, xlsx_file: 
         _out(impact.to_dict())
     else:
         figures = impact.figures()
-        click.echo(f"recall of {lot}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+        shown = ", ".join(f"{_word(_FIGURES, k)} {v}" for k, v in figures.items())
+        click.echo(_("recall of {lot}: {figures}").format(lot=lot, figures=shown))
         for holder, where, stock, moving in impact.holders():
-            click.echo(f"  {holder or 'unknown'} at {where or '?'}: {stock} in stock, {moving} in transit")
-        for path, what in ((csv_file, "movements"), (xlsx_file, "workbook")):
-            if path:
-                click.echo(f"wrote the {what} ({len(impact.movements)} movements) to {path}")
+            click.echo(
+                "  "
+                + _("{holder} at {place}: {stock} in stock, {moving} in transit").format(
+                    holder=holder or _("unknown"), place=where or "?", stock=stock, moving=moving
+                )
+            )
+        moves = len(impact.movements)
+        if csv_file:
+            click.echo(
+                ngettext(
+                    "wrote the movements ({count} movement) to {file}",
+                    "wrote the movements ({count} movements) to {file}",
+                    moves,
+                ).format(count=moves, file=csv_file)
+            )
+        if xlsx_file:
+            click.echo(
+                ngettext(
+                    "wrote the workbook ({count} movement) to {file}",
+                    "wrote the workbook ({count} movements) to {file}",
+                    moves,
+                ).format(count=moves, file=xlsx_file)
+            )
     if not impact.trace.found:
-        click.echo(f"no event in the ledgers names {lot}", err=True)
+        click.echo(_("no event in the ledgers names {code}").format(code=lot), err=True)
         return 1
     return 0
 
@@ -129,18 +210,12 @@ def recall(ledgers: tuple[str, ...], lot: str, csv_file: str | None, xlsx_file: 
 def _held(ledgers: tuple[str, ...], origins: list[str], paths: tuple[str, ...]) -> list[str]:
     notes = []
     for path in paths:
-        with open(path, "rb") as f:
-            data = f.read(1 << 20)
-        try:
-            note = data.decode("utf-8")
-            held = parse_unverified(note)
-        except UnicodeDecodeError as e:
-            raise click.BadParameter(f"{path}: not a checkpoint (not UTF-8 text)", param_hint="--checkpoint") from e
-        except TracechainError as e:
-            raise click.BadParameter(f"{path}: not a checkpoint ({e})", param_hint="--checkpoint") from e
+        note, held = read_checkpoint(path, "--checkpoint")
         if held.origin not in origins:
             raise click.BadParameter(
-                f"{path}: a checkpoint of ledger {held.origin!r}, none of the audited ledgers ({', '.join(ledgers)})",
+                _("{path}: a checkpoint of ledger {theirs!r}, none of the audited ledgers ({ledgers})").format(
+                    path=path, theirs=held.origin, ledgers=", ".join(ledgers)
+                ),
                 param_hint="--checkpoint",
             )
         notes.append(note)
@@ -179,6 +254,8 @@ def audit(
     Exits 1 when a finding is an error. JSON file: {"ok", "ledgers", "figures", "counts",
     "findings": [{"rule", "severity", "indexes", "message", "index", "ledger", "code"?}]}.
     """
+    from tracechain.audits import AuditOptions  # loaded by the command that needs it: a faster start
+
     held = _held(ledgers, _origins(ledgers), checkpoint_files)
     bar = None
     progress = None
@@ -200,24 +277,46 @@ def audit(
             with open(json_file, "w", encoding="utf-8") as f:
                 f.write(to_json(report.to_dict(), indent=2) + "\n")
         except OSError as e:
-            raise click.BadParameter(f"{json_file}: cannot be written ({e.strerror})", param_hint="--json") from e
+            raise click.BadParameter(
+                _("{file}: cannot be written ({problem})").format(file=json_file, problem=e.strerror),
+                param_hint="--json",
+            ) from e
     if html_file:
         from tracechain.report_html import write_audit
 
         write_audit(report, html_file)
     figures = report.figures
     share = figures.get("nonconformant_dealt_with_share")
+    summary = _(
+        "{verdict}: {ledgers} ledger(s), {events} events, {errors} errors, {warnings} warnings;"
+        " non-conformant lots dealt with: {share} (target 100%)"
+    )
     click.echo(
-        f"{'ok' if report.ok else 'FAILED'}: {len(ledgers)} ledger(s), {figures.get('events', 0)} events,"
-        f" {figures.get('errors', 0)} errors, {figures.get('warnings', 0)} warnings; non-conformant lots dealt"
-        f" with: {'none failed' if share is None else f'{share}%'} (target 100%)"
+        summary.format(
+            verdict=_("ok") if report.ok else _("FAILED"),
+            ledgers=len(ledgers),
+            events=figures.get("events", 0),
+            errors=figures.get("errors", 0),
+            warnings=figures.get("warnings", 0),
+            share=_("none failed") if share is None else f"{share}%",
+        )
     )
     found = report.sorted_problems()
     for p in found[:_SHOWN]:
         entries = ",".join(str(i) for i in p.indexes) or "-"
-        click.echo(f"  {p.severity} {p.rule} [{p.ledger} {entries}]: {p.message}", err=not report.ok)
+        severity = _word(_SEVERITIES, p.severity or "")
+        click.echo(f"  {severity} {p.rule} [{p.ledger} {entries}]: {p.message}", err=not report.ok)
     if len(found) > _SHOWN:
-        click.echo(f"  … and {len(found) - _SHOWN} more findings (--json FILE lists them all)", err=not report.ok)
+        more = len(found) - _SHOWN
+        click.echo(
+            "  "
+            + ngettext(
+                "… and {count} more finding (--json FILE lists them all)",
+                "… and {count} more findings (--json FILE lists them all)",
+                more,
+            ).format(count=more),
+            err=not report.ok,
+        )
     return 0 if report.ok else 1
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from tracechain.errors import WitnessError
+from tracechain.i18n import gettext as _
 from tracechain.witness import CosignerKey, Witness, parse_logs
-from tracechain.witness_server import parse_listen, serve_witness
 
 from .common import InputFile
 from .common import load_key as _load_key
@@ -44,6 +44,8 @@ def vkey(key_path: str) -> None:
 )
 def serve(key_path: str, logs_path: str, listen: str, state_path: str | None) -> None:
     """Serve POST /add-checkpoint (C2SP tlog-witness) for the logs in --logs until interrupted."""
+    from tracechain.witness_server import parse_listen, serve_witness  # the HTTP server loads only to serve
+
     # A bad address or logs file is a usage error (exit 2), found before the key is unlocked.
     try:
         parse_listen(listen)
@@ -51,17 +53,24 @@ def serve(key_path: str, logs_path: str, listen: str, state_path: str | None) ->
     except WitnessError as e:
         raise click.UsageError(str(e)) from e
     except (OSError, UnicodeDecodeError) as e:
-        raise click.UsageError(f"cannot read the logs file {logs_path}: {e}") from e
+        raise click.UsageError(
+            _("cannot read the logs file {file}: {problem}").format(file=logs_path, problem=e)
+        ) from e
     if not logs:
-        raise click.UsageError(f"{logs_path} lists no log to witness")
+        raise click.UsageError(_("{file} lists no log to witness").format(file=logs_path))
     state = state_path or str(Path(logs_path).with_name("witness-state.json"))
     key = _load_key(key_path)
     try:
         running = Witness(key, logs, state)
     except WitnessError as e:
         raise click.UsageError(str(e)) from e
-    click.echo(f"witness {CosignerKey.of(key)}", err=True)
-    click.echo(f"witnessing {len(logs)} log(s); state in {state}; listening on {listen}", err=True)
+    click.echo(_("witness {key}").format(key=CosignerKey.of(key)), err=True)
+    click.echo(
+        _("witnessing {count} log(s); state in {file}; listening on {address}").format(
+            count=len(logs), file=state, address=listen
+        ),
+        err=True,
+    )
     serve_witness(running, listen)
 
 

@@ -1,37 +1,72 @@
-"""Commands that write to a ledger: create it, append events, sign checkpoints (cosigned by its witnesses), keep its
-witness list, rebuild projections."""
+"""Commands that write to a ledger: create it, append events, sign checkpoints, rebuild projections.
+
+Every write says so when it has to wait more than a second for another program's write to finish
+(`common.waiting_said`), instead of waiting up to a minute in silence.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from tracechain import Ledger
-from tracechain.errors import AppendInterruptedError
-from tracechain.ingest import append_stream
+from tracechain.i18n import N_, ngettext
+from tracechain.i18n import gettext as _
 from tracechain.storage import PROJECTIONS
-from tracechain.witness_client import witness_checkpoint
 
-from .common import InputFile, emit, load_key, uscc, witnesses
-from .events import read_events, utf8_lines
+from .common import InputFile, emit, load_key, uscc, waiting_said, witnesses
+from .events import PRODUCT_CODES, read_events, utf8_lines, with_product
+
+if TYPE_CHECKING:
+    from tracechain.ingest import IngestResult
+
+NOTHING_LANDED = N_("interrupted: no events are in the ledger yet; run the same command again to append them")
 
 APPEND_BATCH = 10_000
 
 
 @click.command()
-@click.argument("ledger", type=click.Path(dir_okay=False))
+@click.argument("ledger", type=click.Path(dir_okay=False), help="The ledger file to create.")
 @click.option("--origin", required=True, help="The ledger's unique name, e.g. example.cn/formula-2026.")
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Operator key file.")
 @click.option("--actor", required=True, help="The operator's Unified Social Credit Code (统一社会信用代码).")
 def init(ledger: str, origin: str, key_path: str, actor: str) -> None:
     """Create a new ledger at LEDGER operated by --actor with --key."""
+    from tracechain import Ledger
+
     actor = uscc(actor, "--actor")
     with Ledger.create(ledger, origin, load_key(key_path), actor) as led:
-        click.echo(f"created {ledger}: origin {led.origin}, operator {actor}, {led.size} entries")
+        size = led.size
+        click.echo(
+            ngettext(
+                "created {ledger}: origin {origin}, operator {actor}, {size} entry",
+                "created {ledger}: origin {origin}, operator {actor}, {size} entries",
+                size,
+            ).format(ledger=ledger, origin=led.origin, actor=actor, size=size)
+        )
+
+
+def ranges_text(ranges: list[tuple[int, int]]) -> str:
+    """Entry runs as a person reads them: ``3..25, 40..52``."""
+    return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in ranges)
+
+
+def _landed(result: IngestResult, size: int) -> str:
+    text = ngettext("appended {count} event", "appended {count} events", result.appended).format(count=result.appended)
+    if result.appended:
+        text += " " + _("(entries {ranges})").format(ranges=ranges_text(result.ranges))
+    if result.skipped:
+        text += _(", ") + ngettext(
+            "skipped {count} already in the ledger", "skipped {count} already in the ledger", result.skipped
+        ).format(count=result.skipped)
+    return text + _("; ledger size {size}").format(size=size)
 
 
 @click.command()
-@click.argument("ledger", type=InputFile())
-@click.argument("events", default="-", type=InputFile(allow_dash=True))
+@click.argument("ledger", type=InputFile(), help="The ledger file.")
+@click.argument(
+    "events", default="-", type=InputFile(allow_dash=True), help="The events file (JSON Lines); - reads standard input."
+)
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Actor key file.")
 @click.option("--batch-size", default=APPEND_BATCH, show_default=True, type=click.IntRange(1), help="Events per batch.")
 @click.option(
@@ -39,39 +74,66 @@ def init(ledger: str, origin: str, key_path: str, actor: str) -> None:
     is_flag=True,
     help="Fail (writing nothing more) on an event the ledger already holds, instead of skipping it.",
 )
-def append(ledger: str, events: str, key_path: str, batch_size: int, refuse_duplicates: bool) -> int:
+@click.option("--product", type=click.Choice(PRODUCT_CODES), help="Product for events that do not name one.")
+def append(
+    ledger: str, events: str, key_path: str, batch_size: int, refuse_duplicates: bool, product: str | None
+) -> int:
     """Append the events in EVENTS (JSON Lines, one EPCIS 2.0 event per line; - for standard input).
 
     Every line is validated first; if any is invalid nothing is written. Each --batch-size events are one
     signed batch. Events already in the ledger are skipped, so after an interruption the same command appends
     the rest; an interruption says how many events landed and up to which line (exit 130).
     """
-    name = "standard input" if events == "-" else events
-    with Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
-        key = load_key(key_path)  # after the ledger opened: a file that is not a ledger is the first thing said
-        try:
+    from tracechain import Ledger
+    from tracechain.errors import AppendInterruptedError
+    from tracechain.ingest import append_stream
+
+    name = _("standard input") if events == "-" else events
+    reading = False
+    try:
+        with waiting_said(), Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
+            key = load_key(key_path)  # after the ledger opened: a file that is not a ledger is the first thing said
+            reading = True  # from here on an interruption is append_stream's to report (AppendInterruptedError)
             result = append_stream(
                 led,
-                read_events(utf8_lines(stream, name), name),
+                with_product(read_events(utf8_lines(stream, name), name), product),
                 key,
                 batch_size=batch_size,
                 duplicates="refuse" if refuse_duplicates else "skip",
                 source=name,
             )
-        except AppendInterruptedError as e:
-            click.echo(str(e), err=True)
+            size = led.size
+    except KeyboardInterrupt:
+        if reading:  # after append_stream returned: everything landed, and the plain interruption says enough
+            raise
+        # Before the events were read (opening the ledger, loading the key): nothing was written.
+        click.echo(_(NOTHING_LANDED), err=True)
+        return 130
+    except AppendInterruptedError as e:
+        done: IngestResult = e.result  # type: ignore[assignment]
+        landed = done.appended + done.skipped
+        if not landed:  # stopped while reading or validating: the count read so far is not the input's size
+            click.echo(_(NOTHING_LANDED), err=True)
             return 130
-        size = led.size
+        click.echo(
+            ngettext(
+                "interrupted: {landed} of {total} event is in the ledger",
+                "interrupted: {landed} of {total} events are in the ledger",
+                done.events,
+            ).format(landed=landed, total=done.events)
+            + (_(" (every event up to line {line})").format(line=done.through) if landed else "")
+            + _("; run the same command again to append the rest (events already in the ledger are skipped)"),
+            err=True,
+        )
+        return 130
     if not result.events:
-        raise click.UsageError(f"{name}: no events to append")
-    where = f" (entries {result.first}..{result.last})" if result.appended else ""
-    skipped = f", skipped {result.skipped} already in the ledger" if result.skipped else ""
-    click.echo(f"appended {result.appended} events{where}{skipped}; ledger size {size}")
+        raise click.UsageError(_("{source}: no events to append").format(source=name))
+    click.echo(_landed(result, size))
     return 0
 
 
 @click.command()
-@click.argument("ledger", type=InputFile())
+@click.argument("ledger", type=InputFile(), help="The ledger file.")
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Operator key file.")
 @click.option(
     "--witness",
@@ -89,16 +151,24 @@ def checkpoint(ledger: str, key_path: str, witness_specs: tuple[str, ...]) -> in
     cosignature that verifies. Exits 1 if a witness did not cosign (saying why); the checkpoint is stored all the
     same, and running the command again asks only the witnesses that have not cosigned it.
     """
+    from tracechain import Ledger
+    from tracechain.witness_client import witness_checkpoint
+
     chosen = witnesses(witness_specs, "--witness") if witness_specs else None
-    with Ledger.open(ledger) as led:
+    with waiting_said(), Ledger.open(ledger) as led:
         result = witness_checkpoint(led, load_key(key_path), chosen)
     click.echo(result.note, nl=False)
     for outcome in result.outcomes:
         name = outcome.witness.key.name
         if outcome.error:
-            click.echo(f"witness {name} ({outcome.witness.url}) did not cosign: {outcome.error}", err=True)
+            click.echo(
+                _("witness {name} ({url}) did not cosign: {problem}").format(
+                    name=name, url=outcome.witness.url, problem=outcome.error
+                ),
+                err=True,
+            )
         else:
-            click.echo(f"witness {name} cosigned", err=True)
+            click.echo(_("witness {name} cosigned").format(name=name), err=True)
     return 1 if any(o.error for o in result.outcomes) else 0
 
 
@@ -125,18 +195,24 @@ def witnesses_command(ledger: str, added: tuple[str, ...], removed: tuple[str, .
 
     The list is a setting of the ledger file, not a signed entry; tracechain checkpoint uses it.
     """
+    from tracechain import Ledger
+
     new = witnesses(added, "--add")
     with Ledger.open(ledger) as led:
         current = led.witnesses()
         if added or removed:
             unknown = [r for r in removed if not any(r in (w.key.name, str(w.key)) for w in current)]
             if unknown:
-                raise click.BadParameter(f"no witness named {unknown[0]!r} in the list", param_hint="--remove")
+                raise click.BadParameter(
+                    _("no witness named {name!r} in the list").format(name=unknown[0]), param_hint="--remove"
+                )
             kept = [w for w in current if w.key.name not in removed and str(w.key) not in removed]
             taken = {w.key for w in kept}
             clash = next((w for w in new if w.key in taken), None)
             if clash is not None:
-                raise click.BadParameter(f"witness {clash.key.name} is already in the list", param_hint="--add")
+                raise click.BadParameter(
+                    _("witness {name} is already in the list").format(name=clash.key.name), param_hint="--add"
+                )
             current = kept + new
             led.set_witnesses(current)
     if as_json:
@@ -145,11 +221,11 @@ def witnesses_command(ledger: str, added: tuple[str, ...], removed: tuple[str, .
     for w in current:
         click.echo(str(w))
     if not current:
-        click.echo("no witnesses: checkpoints are signed by the operator alone", err=True)
+        click.echo(_("no witnesses: checkpoints are signed by the operator alone"), err=True)
 
 
 @click.command()
-@click.argument("ledger", type=InputFile())
+@click.argument("ledger", type=InputFile(), help="The ledger file.")
 @click.option(
     "--projection",
     "names",
@@ -162,11 +238,17 @@ def reindex(ledger: str, names: tuple[str, ...]) -> None:
 
     For a projection verify reports as stale or missing; the entries, tiles and signatures are not touched.
     """
+    from tracechain import Ledger
+
     chosen = [p for p in PROJECTIONS if not names or p.name in names]
-    with Ledger.open(ledger) as led:
+    with waiting_said(), Ledger.open(ledger) as led:
         rows = led.reindex(chosen)
     for name, count in rows.items():
-        click.echo(f"rebuilt {name}: {count} rows")
+        click.echo(
+            ngettext("rebuilt {name}: {count} row", "rebuilt {name}: {count} rows", count).format(
+                name=name, count=count
+            )
+        )
 
 
 COMMANDS = [init, append, checkpoint, witnesses_command, reindex]

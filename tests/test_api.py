@@ -108,3 +108,13 @@ def test_every_error_is_a_tracechain_error() -> None:
 
     for name in errors.__all__:
         assert issubclass(getattr(errors, name), errors.TracechainError)
+
+
+def test_every_package_is_in_the_distribution() -> None:
+    """setuptools installs the packages pyproject.toml lists: a subpackage missing from the list is missing from
+    every non-editable install (`pip install .`, a wheel), though editable installs and the tests still find it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(("tracechain", *p.parent.relative_to(LIBRARY).parts)) for p in LIBRARY.rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from tracechain.cli import cli, main
 
+import tracechain
 from tests.conftest import ACTOR_USCC, GTIN14, OPERATOR_USCC, ORIGIN, make_event
 from tracechain import merkle
 
@@ -59,9 +60,10 @@ def setup(tmp_path: Path, env: None) -> dict[str, Path]:
         "events": tmp_path / "events.jsonl",
     }
     code, out, _ = run("keygen", ORIGIN, "--out", str(paths["op"]))
-    assert code == 0 and out.startswith(ORIGIN + "+")
-    code, actor_verifier, _ = run("keygen", "plant.example.cn", "--out", str(paths["actor"]))
+    assert code == 0 and f"verifier  {ORIGIN}+" in out
+    code, out, _ = run("keygen", "plant.example.cn", "--out", str(paths["actor"]))
     assert code == 0
+    actor_verifier = next(line.split()[-1] for line in out.splitlines() if line.startswith("verifier"))
     assert (
         run(
             "init",
@@ -311,3 +313,16 @@ def test_the_readme_library_example_runs(tmp_path: Path, monkeypatch: pytest.Mon
     exec(compile(code, "README.md", "exec"), namespace)
     report = namespace["report"]
     assert getattr(report, "ok", False)
+
+
+def test_append_product_option_fills_in_or_refuses(setup: dict[str, Path]) -> None:
+    event = make_event(40)
+    del event["tc:product"]
+    setup["events"].write_text(json.dumps(event, ensure_ascii=False) + "\n")
+    led = str(setup["ledger"])
+    code, _, err = run("append", led, str(setup["events"]), "--key", str(setup["actor"]), "--product", "salt")
+    assert (code == 1 and "tc:product" in err) or "salt" in err
+    code, out, _ = run("append", led, str(setup["events"]), "--key", str(setup["actor"]), "--product", "food")
+    assert code == 0 and "appended 1 event " in out
+    with tracechain.Ledger.open(led, readonly=True) as ledger:
+        assert [e.event.product for e in ledger.entries(f"https://id.gs1.org/01/{GTIN14}/21/U000040")] == ["food"]

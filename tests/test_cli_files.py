@@ -30,6 +30,7 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     with Ledger.create(folder / "l.db", ORIGIN, operator, OPERATOR_USCC) as led:
         led.register(plant.verifier, ACTOR_USCC, operator)
         (folder / "cp.txt").write_text(led.checkpoint(operator))
+        (folder / "proof.json").write_text(json.dumps(led.prove_inclusion(1).to_dict()))
     (folder / "events.jsonl").write_text(json.dumps(make_event(1)) + "\n")
     (folder / "logs.txt").write_text(f"{ORIGIN} {operator.verifier}\n")
     return {
@@ -41,6 +42,7 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "verifier": plant.verifier,
         "logs": folder / "logs.txt",
         "payload": "202503021023400000000157",
+        "proof": folder / "proof.json",
     }
 
 
@@ -85,6 +87,12 @@ CASES = [
     ("scan", "--record", "scan --text {payload} --ledger {ledger} --record {x} --region 441721"),
     ("verify-bundle", "FILE", "verify-bundle {x} --verifier {verifier}"),
     ("verify-bundle", "--verifier", "verify-bundle {events} --verifier {x}"),
+    ("register", "VERIFIER", "register {ledger} {x} --key {op} --actor " + ACTOR_USCC),
+    ("revoke", "VERIFIER", "revoke {ledger} {x} --key {op}"),
+    ("key-show", "FILE", "key show {x}"),
+    ("check-proof", "PROOF", "check-proof {x} --checkpoint {checkpoint}"),
+    ("check-proof", "--checkpoint", "check-proof {proof} --checkpoint {x}"),
+    ("check-proof", "--verifier", "check-proof {proof} --checkpoint {checkpoint} --verifier {x}"),
 ]
 # Arguments naming a file the command makes when it is missing: for them a missing path is not an error.
 MADE_WHEN_MISSING = {("scan", "--record")}

@@ -23,9 +23,9 @@ PASSWORD = "cli test password"
 def brand(tmp_path: Path, env: None) -> tuple[Path, str]:  # noqa: F811
     """An issuer key file and its verifier key string."""
     path = tmp_path / "brand.key"
-    code, out, _ = run("keygen", "brand.example.cn", "--out", str(path))
+    code, out, _ = run("keygen", "brand.example.cn", "--out", str(path), "--json")
     assert code == 0
-    return path, out.strip()
+    return path, json.loads(out)["verifier"]
 
 
 def kde_file(tmp_path: Path, **changes: Any) -> Path:

@@ -20,7 +20,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracechain.errors import KeyFileError, SignatureError, TracechainError
-from tracechain.keys import SigningKey, VerifierKey, key_id, validate_key_name, verify_ed25519
+from tracechain.keys import (
+    SigningKey,
+    VerifierKey,
+    key_id,
+    read_key_file_header,
+    validate_key_name,
+    verifier_from_file,
+    verify_ed25519,
+)
 
 # The example key of the C2SP signed-note specification.
 EXAMPLE_VERIFIER = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
@@ -328,7 +336,8 @@ def test_key_file_is_a_name_line_then_an_encrypted_pkcs8_pem_block(saved: Path, 
     lines = saved.read_text().splitlines()
     assert lines[0] == "tracechain-key-name: tracechain.example/log"
     assert lines[1].startswith("tracechain-key-kdf: scrypt ln=15 r=8 p=1 salt=")
-    assert lines[2] == "-----BEGIN ENCRYPTED PRIVATE KEY-----"
+    assert lines[2] == "tracechain-key-public: " + base64.b64encode(key.public_bytes).decode()
+    assert lines[3] == "-----BEGIN ENCRYPTED PRIVATE KEY-----"
     assert lines[-1] == "-----END ENCRYPTED PRIVATE KEY-----"
     assert SEED.hex() not in saved.read_text()
 
@@ -521,3 +530,55 @@ def test_only_the_keys_module_imports_cryptography() -> None:
         if re.search(r"^\s*(from|import)\s+cryptography\b", path.read_text(encoding="utf-8"), re.MULTILINE)
     ]
     assert importers == ["keys.py"]
+
+
+def test_the_verifier_is_read_from_a_key_file_without_its_password(saved: Path, key: SigningKey) -> None:
+    assert read_key_file_header(saved) == (key.name, key.verifier_key)
+    assert verifier_from_file(saved) == key.verifier_key
+
+
+def test_a_key_file_whose_public_line_was_altered_is_refused_when_loaded(
+    saved: Path, key: SigningKey, tmp_path: Path
+) -> None:
+    other = SigningKey.generate("x")
+    stated = base64.b64encode(key.public_bytes).decode()
+    text = saved.read_text().replace(stated, base64.b64encode(other.public_bytes).decode())
+    _write_0600(tmp_path / "altered", text.encode())
+    with pytest.raises(KeyFileError, match="damaged or altered"):
+        SigningKey.load(tmp_path / "altered", PASSWORD)
+    bad = saved.read_text().replace(stated, "not base64!")
+    _write_0600(tmp_path / "bad", bad.encode())
+    with pytest.raises(KeyFileError, match="line 3"):
+        read_key_file_header(tmp_path / "bad")
+
+
+def test_a_key_file_from_before_the_public_line_loads_and_needs_its_password_for_its_verifier(
+    saved: Path, key: SigningKey, tmp_path: Path
+) -> None:
+    lines = saved.read_text().splitlines(keepends=True)
+    _write_0600(tmp_path / "old.key", "".join(lines[:2] + lines[3:]).encode())
+    assert SigningKey.load(tmp_path / "old.key", PASSWORD).verifier == key.verifier
+    assert read_key_file_header(tmp_path / "old.key") == (key.name, None)
+    with pytest.raises(KeyFileError, match="password is needed"):
+        verifier_from_file(tmp_path / "old.key")
+    assert verifier_from_file(tmp_path / "old.key", lambda: PASSWORD) == key.verifier_key
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        ("", "found 0 lines"),
+        ("# a comment only\n", "found 0 lines"),
+        ("a+b\n", "not a verifier file"),
+        ("one\ntwo\n", "found 2 lines"),
+    ],
+)
+def test_verifier_files(tmp_path: Path, key: SigningKey, content: str, complaint: str) -> None:
+    good = tmp_path / "good.pub"
+    good.write_text("\ufeff# the plant's key, sent by e-mail\n\n" + key.verifier + "\n", encoding="utf-8")
+    assert verifier_from_file(good) == key.verifier_key
+    bad = tmp_path / "bad.pub"
+    bad.write_text(content)
+    with pytest.raises(KeyFileError, match=complaint) as caught:
+        verifier_from_file(bad)
+    assert str(bad) in str(caught.value)

@@ -10,6 +10,7 @@ proved against it, and the whole ledger is verified against it.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -17,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from tracechain.errors import StorageError, VerificationError
+from tracechain.i18n import gettext as _
+from tracechain.i18n import ngettext
 from tracechain.identifiers import gtin_check_digit, uscc_check_char
 from tracechain.keys import SigningKey
 from tracechain.ledger import Ledger
 from tracechain.verification import verify
+from tracechain.words import step_word
 
 __all__ = ["DEMO_ORIGIN", "run_demo"]
 
@@ -216,8 +220,10 @@ def _prepare(directory: Path) -> None:
     (directory / _MARKER).write_text("made by `tracechain demo`; safe to delete\n")
 
 
-def run_demo(directory: Path) -> Iterator[str]:
-    """Run the demo in ``directory`` (replacing an earlier demo there), yielding lines that say what happened."""
+def run_demo(directory: Path, program: str = "tracechain") -> Iterator[str]:
+    """Run the demo in ``directory`` (replacing an earlier demo there), yielding lines that say what happened, in the
+    current language; the last lines are commands to try next, spelled with ``program`` (how this shell runs
+    tracechain) so that they run as printed."""
     _prepare(directory)
     password = os.environ.get(DEMO_PASSWORD_ENV) or "demo password: use a long random one in real life"
     keys = {
@@ -228,13 +234,15 @@ def run_demo(directory: Path) -> Iterator[str]:
     }
     for role, key in keys.items():
         key.save(directory / f"{role}.key", password)
-    yield f"keys: 4 Ed25519 keys saved encrypted (mode 0600) in {directory}/"
+    yield _("keys: 4 Ed25519 keys saved encrypted (mode 0600) in {folder}/").format(folder=directory)
 
     path = directory / "ledger.db"
     with Ledger.create(str(path), DEMO_ORIGIN, keys["operator"], OPERATOR) as ledger:
         for role, party in (("plant", PLANT), ("distributor", DISTRIBUTOR), ("shop", SHOP)):
             ledger.register(keys[role].verifier, party["uscc"], keys["operator"])
-        yield f"ledger: {path} (origin {DEMO_ORIGIN}); plant, distributor and shop keys registered by the operator"
+        yield _("ledger: {path} (origin {origin}); plant, distributor and shop keys registered by the operator").format(
+            path=path, origin=DEMO_ORIGIN
+        )
 
         counts = {"plant": 0, "distributor": 0, "shop": 0}
         for lot in range(LOTS):
@@ -256,33 +264,47 @@ def run_demo(directory: Path) -> Iterator[str]:
                 ledger.append_many(plant_events, keys["plant"])
             counts["plant"] += len(plant_events)
         total = sum(counts.values())
-        yield (
-            f"events: {total} recorded in signed batches — plant {counts['plant']}, distributor "
-            f"{counts['distributor']}, shop {counts['shop']}; lot {_lot_code(FAILED_LOT)} failed inspection,"
-            " was recalled and destroyed"
-        )
+        yield _(
+            "events: {total} recorded in signed batches — plant {plant}, distributor {distributor}, shop {shop};"
+            " lot {lot} failed inspection, was recalled and destroyed"
+        ).format(total=total, lot=_lot_code(FAILED_LOT), **counts)
 
         note = ledger.checkpoint(keys["operator"])
         (directory / "checkpoint.txt").write_text(note)
         root = ledger.root().hex()
-        yield f"checkpoint: size {ledger.size}, root {root[:16]}…, signed by the operator → checkpoint.txt"
+        yield _("checkpoint: size {size}, root {root}…, signed by the operator → checkpoint.txt").format(
+            size=ledger.size, root=root[:16]
+        )
 
         can = _can(0, 3)
         timeline = list(ledger.entries(can))
         for entry in timeline:
             ledger.prove_inclusion(entry.index).verify()
-        steps = " → ".join(str(e.event.to_dict()["bizStep"]) for e in timeline if e.event is not None)
-        yield f"proof: can {can} has {len(timeline)} events ({steps}), each proved in the checkpointed tree"
+        steps = " → ".join(step_word(e.event.data.get("bizStep")) for e in timeline if e.event is not None)
+        yield ngettext(
+            "proof: can {can} has {count} event ({steps}), proved in the checkpointed tree",
+            "proof: can {can} has {count} events ({steps}), each proved in the checkpointed tree",
+            len(timeline),
+        ).format(can=can, count=len(timeline), steps=steps)
         size = ledger.size
 
     report = verify(path, [note])
-    verdict = "intact" if report.ok else f"FAILED at entry {report.first_bad_index}"
-    yield (
-        f"verify: {verdict} — {report.size} of {size} entries, {report.signatures_checked} batch signatures,"
-        f" {report.checkpoints_checked} checkpoint checks"
+    verdict = _("intact") if report.ok else _("FAILED at entry {index}").format(index=report.first_bad_index)
+    yield _(
+        "verify: {verdict} — {size} of {total} entries, {signatures} batch signatures, {checks} checkpoint checks"
+    ).format(
+        verdict=verdict,
+        size=report.size,
+        total=size,
+        signatures=report.signatures_checked,
+        checks=report.checkpoints_checked,
     )
     if not report.ok:
         for problem in report.problems[:5]:
-            yield f"  entry {problem.index}: {problem.message}"
+            yield "  " + _("entry {index}: {message}").format(index=problem.index, message=problem.message)
         raise VerificationError("the demo ledger failed verification", report)
-    yield f"try: tracechain log {path} --code '{can}'"
+    ledger_arg = shlex.quote(str(path))
+    yield _("try:")
+    yield f"  {program} log {ledger_arg} --code {shlex.quote(can)}"
+    yield f"  {program} log {ledger_arg} --lot {_lot_code(FAILED_LOT)}"
+    yield f"  {program} verify {ledger_arg} --checkpoint {shlex.quote(str(directory / 'checkpoint.txt'))}"

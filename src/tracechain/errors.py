@@ -11,6 +11,7 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     ├── StorageError              where a ledger is kept: a SQLite file missing, locked, not a ledger, damaged, used
     │   │                         after fork(); a published log's file missing or malformed
     │   ├── LedgerFormatError     a file that is not a ledger, or of a format version this code does not know
+    │   ├── LedgerBusyError       a ledger another writer kept locked for longer than the wait allowed
     │   └── FetchError            a server (a published log, a witness) that cannot be reached over HTTP, or
     │                             answers with an error or with more bytes than the file can hold
     ├── KeyFileError              a key file: unreadable, too open, wrong password, not an Ed25519 key
@@ -47,6 +48,7 @@ __all__ = [
     "KeyFileError",
     "LabelError",
     "LabelSignatureError",
+    "LedgerBusyError",
     "LedgerFormatError",
     "ProofError",
     "PublishError",
@@ -105,6 +107,10 @@ class StorageError(TracechainError):
 
 class LedgerFormatError(StorageError):
     """A file that is not a tracechain ledger, or one of a format version this code does not know."""
+
+
+class LedgerBusyError(StorageError):
+    """A ledger another writer kept locked for longer than a write waits (a minute): try again later."""
 
 
 class FetchError(StorageError):

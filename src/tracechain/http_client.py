@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Self
 
-import httpx
-
 from tracechain.errors import FetchError
 
 __all__ = ["HttpAnswer", "HttpClient", "is_url"]
@@ -49,6 +47,8 @@ class HttpClient:
 
     def __init__(self, *, timeout: float = 30.0, transport: Any = None) -> None:
         # ``transport`` is for tests that answer in-process (an httpx transport); None is the real network.
+        import httpx  # here, not above: opening a local ledger file must not load an HTTP stack
+
         self._client = httpx.Client(timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -69,6 +69,8 @@ class HttpClient:
         return self._send("POST", url, limit, follow=False, content=body, headers={"Content-Type": content_type})
 
     def _send(self, method: str, url: str, limit: int, *, follow: bool, **request: Any) -> HttpAnswer:
+        import httpx
+
         try:
             with self._client.stream(method, url, follow_redirects=follow, **request) as response:
                 declared = response.headers.get("content-length", "")

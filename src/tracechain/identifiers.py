@@ -2,7 +2,9 @@
 
 This module owns GS1 keys (GTIN, SSCC, GLN), GS1 Digital Link URIs and element strings, EPC URNs, the Unified
 Social Credit Code (GB 32100-2015), the food production licence number and the 24-digit veterinary drug trace
-code. It is the only module that imports ``biip``; everything it returns is a plain string or a tracechain
+code. It is the only module that imports ``biip``, and imports it only to parse an element string or a Digital
+Link that is not already canonical (biip loads GS1's prefix tables, a tenth of a second: a lookup of a canonical
+code should not pay for that); everything it returns is a plain string or a tracechain
 dataclass, and every failure on bad input is an :class:`~tracechain.errors.IdentifierError`.
 
 ``canonical_code`` reads the spellings labels and producer systems send without biip, through
@@ -21,10 +23,6 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 from urllib.parse import quote, unquote, urlsplit
 
-from biip import ParseError
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_messages import GS1Message
-
 from tracechain import _spellings
 from tracechain.errors import IdentifierError
 
@@ -37,6 +35,7 @@ __all__ = [
     "canonical_code",
     "digital_link",
     "gtin_check_digit",
+    "lot_of",
     "parse_digital_link",
     "uscc_check_char",
     "validate_gln",
@@ -258,6 +257,15 @@ def _gtin_uri(gtin14: str, lot: str | None = None, serial: str | None = None) ->
     return f"https://{CANONICAL_DOMAIN}/01/{gtin14}"
 
 
+def lot_of(code: str) -> str | None:
+    """The lot number a canonical lot-level code names (``https://id.gs1.org/01/{gtin14}/10/{lot}``), decoded; None
+    for any other code. Instance codes (``/21/{serial}``) carry no lot: their lot is what their events say."""
+    head, sep, lot = code.partition("/10/")
+    if not sep or not head.startswith(f"https://{CANONICAL_DOMAIN}/01/") or "/" in lot:
+        return None
+    return unquote(lot)
+
+
 def _sscc_uri(sscc: str) -> str:
     return f"https://{CANONICAL_DOMAIN}/00/{sscc}"
 
@@ -365,6 +373,9 @@ def _canonical_from_values(values: dict[str, str], source: str) -> str | None:
 
 
 def _parse_element_string(text: str) -> Any:
+    from biip import ParseError  # here: a lookup of a canonical code never loads biip's tables
+    from biip.gs1_messages import GS1Message
+
     try:
         if text.startswith("("):
             return GS1Message.parse_hri(text).element_strings
@@ -422,6 +433,9 @@ def _parse_dl(text: str) -> tuple[str, dict[str, str], Any]:
     else:
         validate_gln(raw_key)
     rebuilt = f"https://{CANONICAL_DOMAIN}/{'/'.join(rest)}" + (f"?{parts.query}" if parts.query else "")
+    from biip import ParseError
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+
     try:
         element_strings = GS1DigitalLinkURI.parse(rebuilt).element_strings
     except (ParseError, ValueError) as e:

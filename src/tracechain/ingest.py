@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from tracechain.errors import AppendInterruptedError, ValidationError
@@ -39,6 +39,9 @@ class IngestResult:
     first: int | None = None  # the first entry written
     last: int | None = None  # the last entry written (a seal)
     through: int = 0  # every event up to this input position is in the ledger
+    # The entries written, as (first, last) runs: another writer's batches may land between two of ours, so
+    # first..last can hold entries this append did not write.
+    ranges: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class IngestResult:
             "first": self.first,
             "last": self.last,
             "through": self.through,
+            "ranges": [list(r) for r in self.ranges],
         }
 
 
@@ -71,14 +75,12 @@ def append_stream(
     if batch_size < 1:
         raise ValidationError(f"batch size must be at least 1, found {batch_size}")
     with tempfile.TemporaryFile(prefix="tracechain-append-") as spool:
+        result = IngestResult()
         try:
-            count = _validate_to(spool, records, source)
-        except KeyboardInterrupt:
-            raise AppendInterruptedError(
-                "interrupted while the input was being checked: nothing was appended; run the same command again",
-                IngestResult(),
-            ) from None
-        result = IngestResult(events=count)
+            count = _validate_to(spool, records, source, result)
+        except KeyboardInterrupt:  # nothing was written yet; the message says so, as for a later interruption
+            raise AppendInterruptedError(_interrupted(result), result) from None
+        result.events = count
         if not count:
             return result
         spool.seek(0)
@@ -98,11 +100,12 @@ def append_stream(
     return result
 
 
-def _validate_to(spool: IO[bytes], records: Iterable[tuple[int, Any]], source: str) -> int:
+def _validate_to(spool: IO[bytes], records: Iterable[tuple[int, Any]], source: str, result: IngestResult) -> int:
     report = ValidationReport(source)
     count = 0
     for position, value in records:
         count += 1
+        result.events = count  # read so far, for the message of an interruption
         try:
             if isinstance(value, ValidationError):
                 raise value
@@ -167,11 +170,18 @@ def _count(result: IngestResult, appended: int, skipped: int, first: int, last: 
     result.first = first if result.first is None else result.first
     result.last = last
     result.through = through
+    end = first + appended if last is None else last
+    if result.ranges and result.ranges[-1][1] + 1 == first:
+        result.ranges[-1] = (result.ranges[-1][0], end)
+    else:
+        result.ranges.append((first, end))
 
 
 def _interrupted(result: IngestResult) -> str:
     landed = result.appended + result.skipped
-    where = f" (every event up to input position {result.through})" if landed else ""
+    if not landed:
+        return "interrupted before any event was written: nothing was appended; run the same command again"
+    where = f" (every event up to input position {result.through})"
     return (
         f"interrupted: {landed} of {result.events} events are in the ledger{where}; run the same command again"
         " to append the rest (events already in the ledger are skipped)"

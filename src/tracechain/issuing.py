@@ -24,6 +24,7 @@ from tracechain import identifiers, labels, qr
 from tracechain.errors import IdentifierError, LabelError, ValidationError
 from tracechain.events import Event, to_json
 from tracechain.keys import SigningKey
+from tracechain.labels import MAX_LOT_COUNT
 from tracechain.profiles import PRODUCTS
 
 __all__ = [
@@ -46,8 +47,6 @@ IMAGES_DIR: Final = "images"
 """The label images, one ``{serial}.png`` or ``{serial}.svg`` each."""
 CSV_COLUMNS: Final = ("serial", "payload", "gtin", "lot", "expiry", "product_name", "code", "image")
 """The CSV header, in order (see docs/labels.md)."""
-MAX_LOT_COUNT: Final = 1_000_000
-"""The most labels one call issues."""
 
 _GS1_PRODUCTS: Final = tuple(p for p in PRODUCTS if p != "vet_drug")
 _KDE_FROM_ARGUMENTS: Final = ("gtin", "lot", "production_date", "expiry_date")

@@ -1,7 +1,9 @@
 """Ed25519 signing keys, C2SP verifier keys and the password-protected key file.
 
-This is the only module that imports ``cryptography``; everything else speaks :class:`SigningKey`,
-:class:`VerifierKey` and raw bytes.
+This is the only module that imports ``cryptography``, and it imports it in the functions that sign, verify or
+open key files: parsing and showing verifier keys, which lookups do, needs none of it. Everything else speaks
+:class:`SigningKey`, :class:`VerifierKey` and raw bytes. (It is longer than most modules because the key file
+format — writing it, opening it, and reading its public half without the password — is kept in one place.)
 
 Key names and verifier keys follow C2SP signed-note exactly: a name is non-empty UTF-8 with no Unicode space
 and no ``+`` (a signing key's name also holds no C0 control, which no note could carry); the key ID is the first
@@ -12,6 +14,7 @@ Key file format (UTF-8 text, created with mode 0600 and never overwritten)::
 
     tracechain-key-name: <key name>
     tracechain-key-kdf: scrypt ln=15 r=8 p=1 salt=<base64 of 16 random bytes> check=<8 hex digits>
+    tracechain-key-public: <base64 of the 32-byte Ed25519 public key>
     -----BEGIN ENCRYPTED PRIVATE KEY-----
     <PKCS#8, encrypted by cryptography's BestAvailableEncryption under the stretched password>
     -----END ENCRYPTED PRIVATE KEY-----
@@ -24,6 +27,11 @@ that derived value.
 PKCS#8 encryption (AES-CBC) has no integrity check, so damage to the ciphertext can decrypt to another valid key;
 the check value, the first 4 bytes of SHA-256 of the public key, refuses such a file. Files written before the
 check value existed have none and load unchecked.
+
+The public key line (written since the key file could be shown without its password: ``tracechain key show``)
+lets anyone holding the file read its verifier key without the password, as an OpenSSH key file does; loading the
+key checks that the line is the encrypted key's public key, so a file whose line was altered is refused when used.
+Files written before it existed have no such line; their verifier needs the password (`verifier_from_file`).
 
 The name line is outside the encryption, so it is not protected: renaming a key in its file changes the key
 ID the key signs under, and verifiers holding the original verifier key then no longer recognise its
@@ -42,22 +50,23 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn, Self
-
-from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from typing import TYPE_CHECKING, NoReturn, Self
 
 from tracechain.errors import KeyFileError, SignatureError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
     "ED25519_TYPE",
     "SigningKey",
     "VerifierKey",
     "key_id",
+    "read_key_file_header",
     "validate_key_name",
+    "verifier_from_file",
     "verify_ed25519",
 ]
 
@@ -69,6 +78,7 @@ _SIGNATURE_SIZE = 64
 _KEY_ID_SIZE = 4
 
 _NAME_LINE_PREFIX = "tracechain-key-name: "
+_PUBLIC_LINE_PREFIX = "tracechain-key-public: "
 _KDF_LINE = re.compile(
     r"tracechain-key-kdf: scrypt ln=(\d{1,2}) r=(\d{1,2}) p=(\d{1,2}) salt=([A-Za-z0-9+/]{22}==)"
     r"(?: check=([0-9a-f]{8}))?\Z"
@@ -169,6 +179,9 @@ def verify_ed25519(public_bytes: bytes, message: bytes, signature: bytes) -> boo
         return False
     if len(public_bytes) != _PUBLIC_KEY_SIZE or len(signature) != _SIGNATURE_SIZE:
         return False
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         Ed25519PublicKey.from_public_bytes(public_bytes).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -284,6 +297,9 @@ class SigningKey:
 
     def __init__(self, name: str, private: Ed25519PrivateKey) -> None:
         """Wrap a ``cryptography`` key; callers outside this module use generate(), load() or from_seed()."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         self._name = _signing_name(name)
         if not isinstance(private, Ed25519PrivateKey):
             raise SignatureError(f"signing key {name!r} must be an Ed25519 private key")
@@ -294,6 +310,8 @@ class SigningKey:
     @classmethod
     def generate(cls, name: str) -> Self:
         """A fresh random key named ``name``; raises :class:`SignatureError` for an invalid C2SP key name."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         _signing_name(name)
         return cls(name, Ed25519PrivateKey.generate())
 
@@ -303,6 +321,8 @@ class SigningKey:
         _signing_name(name)
         if not isinstance(seed, bytes) or len(seed) != 32:
             raise SignatureError(f"signing key {name!r}: seed must be 32 bytes, found {_describe_length(seed)}")
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
 
     @property
@@ -347,6 +367,8 @@ class SigningKey:
         The file is created with mode 0600 (never widened and later narrowed), written whole and fsynced. An
         existing file is never overwritten. Raises :class:`KeyFileError`.
         """
+        from cryptography.hazmat.primitives import serialization
+
         where = os.fspath(path)
         salt = os.urandom(16)
         secret = _stretch(_password_bytes(password, where), salt, _SCRYPT_LN, _SCRYPT_R, _SCRYPT_P)
@@ -359,7 +381,8 @@ class SigningKey:
             f"tracechain-key-kdf: scrypt ln={_SCRYPT_LN} r={_SCRYPT_R} p={_SCRYPT_P} salt={_b64(salt)}"
             f" check={_check_value(self._public)}"
         )
-        data = (_NAME_LINE_PREFIX + self._name + "\n" + kdf + "\n").encode("utf-8") + pem
+        public = _PUBLIC_LINE_PREFIX + _b64(self._public)
+        data = (_NAME_LINE_PREFIX + self._name + "\n" + kdf + "\n" + public + "\n").encode("utf-8") + pem
         try:
             fd = os.open(where, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
         except FileExistsError as e:
@@ -413,7 +436,12 @@ class SigningKey:
                 f"key file {where}: scrypt parameters ln={ln} r={r} p={p} are out of range"
                 f" (at most {_SCRYPT_MAX_MEMORY >> 20} MiB and p=4)"
             )
+        stated, rest = _public_line(rest, where)
         pem = _check_pem_block(rest, where)
+        from cryptography.exceptions import InternalError, UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         secret = _stretch(secret, base64.b64decode(kdf.group(4)), ln, r, p)
         try:
             private = serialization.load_pem_private_key(pem.encode("ascii"), password=secret)
@@ -431,7 +459,100 @@ class SigningKey:
         check = kdf.group(5)
         if check is not None and check != _check_value(loaded.public_bytes):
             raise KeyFileError(f"key file {where} is damaged: its key does not match the check value it was saved with")
+        if stated is not None and stated != loaded.public_bytes:
+            raise KeyFileError(
+                f"key file {where} is damaged or altered: its public key line is not the public key of the"
+                " encrypted key"
+            )
         return loaded
+
+
+def _public_line(rest: str, where: str) -> tuple[bytes | None, str]:
+    """The public key a key file states in the clear, if it has the line, and what follows the line."""
+    if not rest.startswith(_PUBLIC_LINE_PREFIX):
+        return None, rest
+    line, _, after = rest.partition("\n")
+    raw = _b64decode_canonical(line.removeprefix(_PUBLIC_LINE_PREFIX))
+    if raw is None or len(raw) != _PUBLIC_KEY_SIZE:
+        raise KeyFileError(
+            f"key file {where}: expected line 3 to give the base64 of a {_PUBLIC_KEY_SIZE}-byte public key, found"
+            f" {_shorten(line)}"
+        )
+    return raw, after
+
+
+def read_key_file_header(path: str | os.PathLike[str]) -> tuple[str, VerifierKey | None]:
+    """A key file's name and, when the file states its public key (files written since that line exists), its
+    verifier key, read without the password. Raises `KeyFileError` as `SigningKey.load` does for the same file."""
+    where = os.fspath(path)
+    first, _, rest = _read_key_file(where).partition("\n")
+    if not first.startswith(_NAME_LINE_PREFIX):
+        raise KeyFileError(
+            f"key file {where}: expected a first line {_NAME_LINE_PREFIX + '<name>'!r}, found {_shorten(first)}"
+        )
+    name = first.removeprefix(_NAME_LINE_PREFIX)
+    try:
+        validate_key_name(name)
+    except SignatureError as e:
+        raise KeyFileError(f"key file {where}: {e}") from e
+    kdf_line, _, rest = rest.partition("\n")
+    if _KDF_LINE.match(kdf_line) is None:
+        raise KeyFileError(
+            f"key file {where}: expected line 2 to name the scrypt parameters, found {_shorten(kdf_line)}"
+        )
+    public, _ = _public_line(rest, where)
+    return name, None if public is None else VerifierKey.from_public(name, public)
+
+
+def verifier_from_file(path: str | os.PathLike[str], password: Callable[[], str | bytes] | None = None) -> VerifierKey:
+    """The verifier key a file gives: a verifier file (one verifier key string; blank lines and ``#`` comments
+    aside), or a key file, from its public key line or, for a file without one, by loading it with ``password()``.
+
+    Raises `KeyFileError` naming the file and saying what it found.
+    """
+    where = os.fspath(path)
+    data = _read_public_file(where)
+    if data.startswith(_NAME_LINE_PREFIX.encode()):
+        name, verifier = read_key_file_header(where)
+        if verifier is not None:
+            return verifier
+        if password is None:
+            raise KeyFileError(f"key file {where} ({name}) does not state its public key; its password is needed")
+        return SigningKey.load(where, password()).verifier_key
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise KeyFileError(f"{where}: not a verifier file (not UTF-8 text; bad byte at offset {e.start})") from e
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if len(lines) != 1:
+        raise KeyFileError(
+            f"{where}: a verifier file holds one verifier key (<name>+<key id>+<key>), found {len(lines)} lines"
+        )
+    try:
+        return VerifierKey.parse(lines[0])
+    except SignatureError as e:
+        raise KeyFileError(f"{where}: not a verifier file: {e}") from e
+
+
+def _read_public_file(where: str) -> bytes:
+    """The bytes of a file that holds no secret (a verifier file, or a key file before its checks), bounded."""
+    try:
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError as e:
+        raise KeyFileError(f"{where} does not exist") from e
+    except OSError as e:
+        raise KeyFileError(f"cannot open {where}: {e.strerror}") from e
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise KeyFileError(f"{where} is not a regular file")
+        data = os.read(fd, _MAX_KEY_FILE_SIZE + 1)
+    except OSError as e:
+        raise KeyFileError(f"cannot read {where}: {e.strerror}") from e
+    finally:
+        os.close(fd)
+    if len(data) > _MAX_KEY_FILE_SIZE:
+        raise KeyFileError(f"{where} is larger than {_MAX_KEY_FILE_SIZE} bytes; not a key or verifier file")
+    return data
 
 
 def _read_key_file(where: str) -> str:
@@ -507,6 +628,8 @@ def _b64(data: bytes) -> str:
 
 def _stretch(password: bytes, salt: bytes, ln: int, r: int, p: int) -> bytes:
     """The PKCS#8 password: base64 of scrypt(password), so each guess costs memory and time."""
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     derived = Scrypt(salt=salt, length=32, n=1 << ln, r=r, p=p).derive(password)
     return _b64(derived).encode("ascii")
 

@@ -31,8 +31,11 @@ from tracechain.keys import SigningKey, VerifierKey
 __all__ = [
     "BAD_SIGNATURE",
     "DEFAULT_RESOLVER",
+    "EC_LEVELS",
+    "FORMATS",
     "GS1",
     "LABEL_SIGNATURE_DOMAIN",
+    "MAX_LOT_COUNT",
     "MAX_PAYLOAD_BYTES",
     "SERIAL_ALPHABET",
     "SERIAL_LENGTH",
@@ -60,6 +63,17 @@ MAX_PAYLOAD_BYTES: Final = 2953
 
 DEFAULT_RESOLVER: Final = identifiers.CANONICAL_DOMAIN
 """The resolver domain when none is given: GS1's global resolver, which forwards to the brand's own."""
+
+# The choices a label is printed with. They live here rather than in `qr` or `issuing`, which load the imaging and
+# schema libraries, so that the command line can offer them without loading either.
+EC_LEVELS: Final = ("L", "M", "Q", "H")
+"""QR error correction levels: about 7, 15, 25 and 30 % of codewords restorable."""
+
+FORMATS: Final = ("png", "svg")
+"""Image formats a label is written in."""
+
+MAX_LOT_COUNT: Final = 1_000_000
+"""The most labels one call issues."""
 
 LABEL_SIGNATURE_DOMAIN: Final = b"tracechain label signature v1\x00"
 """Prefix of every signed label message. The NUL byte can be in no C2SP note text, and the text differs from the

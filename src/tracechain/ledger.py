@@ -16,11 +16,10 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import count
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from tracechain import encoding, identifiers, merkle
 from tracechain._tiles import TILE_WIDTH, TileEdge, TileReader
-from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
 from tracechain.entries import (
     ENTRY_VERSION,
     ROLES,
@@ -52,13 +51,17 @@ from tracechain.storage import (
     DIGESTS,
     EVENT_IDS,
     ITEMS,
+    LOTS,
     PROJECTIONS,
     LedgerStore,
     Projection,
     open_store,
 )
 from tracechain.storage.projections import event_digest, event_id_key, event_time
-from tracechain.witness import CosignerKey, WitnessEndpoint, parse_witness, verified_cosigners
+
+if TYPE_CHECKING:
+    from tracechain.checkpoints import Checkpoint
+    from tracechain.witness import CosignerKey, WitnessEndpoint
 
 __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
@@ -98,6 +101,8 @@ class Ledger:
 
         The operator key signs checkpoints, whose C2SP key name is the origin, so the key must be named so.
         """
+        from tracechain.checkpoints import Checkpoint  # here, not above: a lookup never loads checkpoints
+
         Checkpoint(origin, 0, merkle.EMPTY_ROOT)  # validates the origin's form
         if key.name != origin:
             raise CheckpointError(
@@ -526,6 +531,8 @@ class Ledger:
             stored = self._store.checkpoints()
             since = stored[-1][0] if stored else 0
             self._recheck(since, size)
+            from tracechain.checkpoints import Checkpoint
+
             cp = Checkpoint(self.origin, size, self._root(size))
             note = cp.sign(key)
             kept = dict(stored).get(size)
@@ -546,6 +553,8 @@ class Ledger:
         line there. Verification reads such a note as it reads a bare one: the operator's signature opens it, and
         lines by keys it was not given are passed over.
         """
+        from tracechain.witness import verified_cosigners  # here: a lookup never loads witnesses
+
         cp = self.open_checkpoint(note)
         found = {(w.name, w.key_id) for w in verified_cosigners(note, witnesses)}
         text, signatures = parse_note(note)
@@ -571,6 +580,8 @@ class Ledger:
 
     def witnesses(self) -> list[WitnessEndpoint]:
         """The witnesses this ledger's checkpoints are submitted to (`set_witnesses`), in the order set."""
+        from tracechain.witness import parse_witness
+
         text = self._store.meta(_WITNESSES) or ""
         return [parse_witness(line) for line in text.splitlines() if line.strip()]
 
@@ -611,6 +622,8 @@ class Ledger:
 
     def open_checkpoint(self, note: str) -> Checkpoint:
         """A checkpoint signed by one of this ledger's operator keys (revoked ones included: old notes stay valid)."""
+        from tracechain.checkpoints import open_checkpoint
+
         return open_checkpoint(note, self.checkpoint_verifiers(), origin=self.origin)
 
     # --- reading and proving -------------------------------------------------------------------------------
@@ -643,6 +656,30 @@ class Ledger:
             return
         for row in self._store.lookup(ITEMS, identifiers.canonical_code(code)):
             yield self.entry(row[-1])
+
+    def entries_of_lot(self, lot: str) -> Iterator[Entry]:
+        """The event entries of a lot, in order: ``lot`` is a lot number (of any GTIN) or a lot-level code.
+
+        Read from the lot index (`storage.LOTS`): the lot keys (GTIN + lot) a lot number names, the items
+        commissioned or made as of each, and then every event naming the lot class or one of those items, whatever
+        step it records (shipping, receiving, selling a unit that names only its serial code).
+        """
+        try:
+            code: str | None = identifiers.canonical_code(lot)
+        except ValidationError:  # not a code that tracechain recognises: a lot number
+            code = None
+        with self._store.read():
+            if code is not None and identifiers.lot_of(code) is not None:
+                keys = {code}
+            else:
+                keys = {row[2] for row in self._store.lookup(LOTS, lot) if row[1] == "number"}
+            codes = set(keys)
+            for row in self._store.lookup_many(LOTS, keys):
+                if row[1] == "member":
+                    codes.add(row[2])
+            wanted = {row[-1] for row in self._store.lookup_many(ITEMS, codes)}
+        for index in sorted(wanted):
+            yield self.entry(index)
 
     def prove_item(self, code: str, size: int | None = None) -> list[InclusionProof]:
         """Inclusion proofs of every event entry naming the item ``code`` (any spelling), in one tree size."""
@@ -701,6 +738,8 @@ class Ledger:
 
     def prove_against(self, note: str) -> ConsistencyProof:
         """A consistency proof from a checkpoint someone holds to the ledger now; refuses a checkpoint it extends."""
+        from tracechain.checkpoints import parse_unverified
+
         held = parse_unverified(note)
         if held.origin != self.origin:
             raise CheckpointError(f"checkpoint is of log {held.origin!r}, this ledger is {self.origin!r}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from tracechain import merkle
+from tracechain.errors import ValidationError
 
 __all__ = ["BatchReceipt", "ConsistencyProof", "InclusionProof"]
 
@@ -57,6 +58,19 @@ class InclusionProof:
             "proof": [p.hex() for p in self.path],
         }
 
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "$") -> Self:
+        """The proof `to_dict` (and ``tracechain prove --json``) wrote; `ValidationError` names a field that is
+        missing or of the wrong form."""
+        fields = _fields(d, where, ("index", "size", "leaf_hash", "root", "proof"))
+        return cls(
+            _count(fields, "index", where),
+            _count(fields, "size", where),
+            _hash(fields["leaf_hash"], f"{where}.leaf_hash"),
+            _hash(fields["root"], f"{where}.root"),
+            _path(fields["proof"], f"{where}.proof"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ConsistencyProof:
@@ -80,3 +94,51 @@ class ConsistencyProof:
             "root": self.root.hex(),
             "proof": [p.hex() for p in self.path],
         }
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "$") -> Self:
+        """The proof `to_dict` (and ``tracechain prove --consistency --json``) wrote; `ValidationError` names a field
+        that is missing or of the wrong form."""
+        fields = _fields(d, where, ("old_size", "size", "old_root", "root", "proof"))
+        return cls(
+            _count(fields, "old_size", where),
+            _count(fields, "size", where),
+            _hash(fields["old_root"], f"{where}.old_root"),
+            _hash(fields["root"], f"{where}.root"),
+            _path(fields["proof"], f"{where}.proof"),
+        )
+
+
+def _fields(d: Any, where: str, names: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(d, dict):
+        raise ValidationError(f"{where}: expected a proof object, found {type(d).__name__}")
+    missing = [n for n in names if n not in d]
+    if missing:
+        raise ValidationError(
+            f"{where}: a proof needs {', '.join(names)}; missing {', '.join(missing)}",
+            [(f"{where}.{n}", "required") for n in missing],
+        )
+    return d
+
+
+def _count(fields: dict[str, Any], name: str, where: str) -> int:
+    value = fields[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValidationError(f"{where}.{name}: expected a whole number from 0 to 2**63-1, found {value!r}")
+    return value
+
+
+def _hash(value: Any, where: str) -> bytes:
+    if isinstance(value, str) and len(value) == 64:
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:80] + "…"
+    raise ValidationError(f"{where}: expected a SHA-256 hash as 64 hex digits, found {shown}")
+
+
+def _path(value: Any, where: str) -> tuple[bytes, ...]:
+    if not isinstance(value, list) or len(value) > 128:
+        raise ValidationError(f"{where}: expected a list of at most 128 hashes, found {type(value).__name__}")
+    return tuple(_hash(v, f"{where}[{i}]") for i, v in enumerate(value))

@@ -27,6 +27,7 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from tracechain.errors import LabelError
+from tracechain.labels import EC_LEVELS, FORMATS
 
 __all__ = [
     "EC_LEVELS",
@@ -44,11 +45,6 @@ __all__ = [
     "render_svg",
 ]
 
-EC_LEVELS: Final = ("L", "M", "Q", "H")
-"""QR error correction levels: about 7, 15, 25 and 30 % of codewords restorable."""
-
-FORMATS: Final = ("png", "svg")
-"""Image formats a label is written in."""
 
 QUIET_ZONE: Final = 4
 """Light modules around the symbol, as ISO/IEC 18004 requires."""

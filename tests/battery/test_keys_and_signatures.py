@@ -103,7 +103,8 @@ def test_an_openssl_failure_inside_on_a_damaged_key_is_a_key_file_error(
     def internal_error(*args: object, **kwargs: object) -> object:
         raise InternalError("Unknown OpenSSL error.", [])
 
-    monkeypatch.setattr(keys.serialization, "load_pem_private_key", internal_error)
+    # keys imports cryptography where it opens a key file, so the patch goes where it looks the function up.
+    monkeypatch.setattr("cryptography.hazmat.primitives.serialization.load_pem_private_key", internal_error)
     with pytest.raises(KeyFileError, match="damaged"):
         SigningKey.load(key_file, PASSWORD)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from tracechain.errors import StorageError
-from tracechain.storage.base import LedgerStore, Row
+from tracechain.storage.base import LedgerStore, Row, when_busy
 from tracechain.storage.projections import (
     BATCHES,
     DELEGATIONS,
@@ -42,6 +42,7 @@ __all__ = [
     "Row",
     "open_store",
     "store_path",
+    "when_busy",
 ]
 
 Location = str | os.PathLike[str]

@@ -13,17 +13,40 @@ tiles and its checkpoint, and none of the tables derived from the entries (`keep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from tracechain.entries import KeyInfo
     from tracechain.storage.projections import Projection
 
-__all__ = ["LedgerStore", "Row"]
+__all__ = ["BUSY_NOTICE_AFTER", "LedgerStore", "Row", "busy_notice", "when_busy"]
 
 Row = tuple[Any, ...]
+
+BUSY_NOTICE_AFTER = 1.0
+"""Seconds a write waits for another writer before `when_busy`'s callback is told."""
+
+_busy: ContextVar[tuple[Callable[[str], None], float] | None] = ContextVar("tracechain_busy_notice", default=None)
+
+
+@contextmanager
+def when_busy(callback: Callable[[str], None], after: float = BUSY_NOTICE_AFTER) -> Iterator[None]:
+    """Inside the block, a write that has waited ``after`` seconds for another writer's lock calls
+    ``callback(location)`` once, then goes on waiting as before. For a program that should say why it is waiting
+    (the command line does); the ledger itself never prints."""
+    token = _busy.set((callback, after))
+    try:
+        yield
+    finally:
+        _busy.reset(token)
+
+
+def busy_notice() -> tuple[Callable[[str], None], float] | None:
+    """The callback (and its delay) a store's write should call when it has to wait; None outside `when_busy`."""
+    return _busy.get()
 
 
 class LedgerStore(Protocol):

@@ -34,11 +34,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from tracechain.entries import KeyInfo
-from tracechain.errors import LedgerFormatError, StorageError
-from tracechain.storage.base import Row
+from tracechain.errors import LedgerBusyError, LedgerFormatError, StorageError
+from tracechain.storage.base import Row, busy_notice
 from tracechain.storage.projections import PROJECTIONS, Projection
 
 __all__ = ["APPLICATION_ID", "FORMAT_VERSION", "SQLiteStore"]
@@ -66,6 +64,8 @@ def _create_projection(conn: sqlite3.Connection, projection: Projection) -> None
 
 def _create_tables(conn: sqlite3.Connection, projections: Iterable[Projection] = PROJECTIONS) -> None:
     """A ledger's tables; also made in memory, to learn the schema a ledger file with these projections has."""
+    import sqlite_utils  # only here, where a ledger is created: it takes longer to load than a lookup to answer
+
     db = sqlite_utils.Database(conn)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db.table("meta").create({"key": str, "value": str}, pk="key")
@@ -251,7 +251,7 @@ class SQLiteStore:
                 f"{self.path}: the file is damaged (SQLite's error message quotes bytes that are not text)"
             )
         if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
-            return StorageError(f"{self.path}: the ledger stayed locked by another writer for too long ({e})")
+            return LedgerBusyError(f"{self.path}: the ledger stayed locked by another writer for too long ({e})")
         if isinstance(e, sqlite3.DatabaseError) and "not a database" in str(e):
             return LedgerFormatError(f"{self.path}: not a tracechain ledger (SQLite says: {e})")
         return StorageError(f"{self.path}: the ledger file cannot be read or written (SQLite says: {e})")
@@ -277,7 +277,7 @@ class SQLiteStore:
         if self._readonly:
             raise StorageError(f"{self.path}: the ledger was opened read-only")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
         except _SQLITE_ERRORS as e:
             raise self._damaged(e) from e
         try:
@@ -288,6 +288,29 @@ class SQLiteStore:
             if isinstance(e, _SQLITE_ERRORS):
                 raise self._damaged(e) from e
             raise
+
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, waiting for another writer up to the busy timeout; under `when_busy`, the wait is first
+        tried for the notice's delay, the callback told, and the rest of the timeout waited."""
+        notice = busy_notice()
+        if notice is None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        callback, after = notice
+        first = max(int(after * 1000), 1)
+        self.conn.execute(f"PRAGMA busy_timeout = {first}")
+        try:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e):
+                    raise
+            callback(self.location)
+            self.conn.execute(f"PRAGMA busy_timeout = {max(BUSY_TIMEOUT_MS - first, 1)}")
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @contextmanager
     def read(self) -> Iterator[None]:

@@ -1,0 +1,1 @@
+"""Development tools run by tasks.py (not installed with tracechain)."""
