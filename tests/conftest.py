@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,16 @@ GTIN14 = GTIN + str(gtin_check_digit(GTIN))
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 EventFactory = Callable[..., dict[str, Any]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Validators compiled by the tests (and the CLI processes they start) go to a folder of this run, not to the
+    # user's cache: every run starts cold and leaves nothing behind.
+    os.environ["TRACECHAIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="tracechain-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("TRACECHAIN_CACHE_DIR", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

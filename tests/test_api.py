@@ -26,7 +26,7 @@ OWNERS = {
     "sqlite3": {"src/tracechain/storage/sqlite.py", "src/tracechain/storage/scanlog.py"},
     "sqlite_utils": {"src/tracechain/storage/sqlite.py"},
     "biip": {"src/tracechain/identifiers.py"},
-    "fastjsonschema": {"src/tracechain/profiles.py"},
+    "fastjsonschema": {"src/tracechain/_compiled.py"},
     "openpyxl": {"src/tracechain/spreadsheet.py"},
     "click": {str(p.relative_to(ROOT)) for p in (ROOT / "cli").glob("*.py")},  # the CLI, and only the CLI
     "starlette": {"src/tracechain/witness_http.py"},

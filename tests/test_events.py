@@ -81,7 +81,7 @@ def test_every_problem_is_listed_with_its_json_path() -> None:
         "$.epcList[1]",
         "$.colour",
     }
-    assert "not a real date-time" in caught.value.diagnostics()
+    assert "expected a real calendar date and time" in caught.value.diagnostics()
 
 
 @pytest.mark.parametrize(
@@ -213,3 +213,118 @@ def test_item_codes_met_while_validating_are_those_the_canonical_model_names() -
         e = Event.from_dict(parse_json(path.read_bytes()))
         again = Event.from_canonical(e.canonical_bytes())
         assert set(e.item_codes()) == set(item_codes(e.data)) == set(again.item_codes()), path.name
+
+
+# -------------------------------------------------------------------------------------------------------------
+# Issue 10 item 3: what the envelope schema refuses, the event model refuses too (each of these was accepted).
+
+SSCC = "https://id.gs1.org/00/069032150000000121"
+UNIT = f"https://id.gs1.org/01/{GTIN14}/21/U000001"
+
+
+def _without(d: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k not in keys}
+
+
+ENVELOPE_DEFECTS: list[tuple[str, dict[str, Any], str]] = [
+    ("object event with an empty epcList and no quantityList", make_event(epcList=[]), "$"),
+    (
+        "aggregation event without parentID",
+        _without(make_event(type="AggregationEvent", childEPCs=[UNIT]), "epcList"),
+        "$.parentID",
+    ),
+    (
+        "aggregation ADD with no children",
+        _without(make_event(type="AggregationEvent", parentID=SSCC), "epcList"),
+        "$",
+    ),
+    (
+        "transformation event with no input or output list",
+        _without(make_event(type="TransformationEvent"), "epcList", "action"),
+        "$",
+    ),
+    ("transaction event with no bizTransactionList", make_event(type="TransactionEvent"), "$.bizTransactionList"),
+    (
+        "a quantity of 0",
+        _without(
+            make_event(quantityList=[{"epcClass": f"https://id.gs1.org/01/{GTIN14}/10/L1", "quantity": 0}]), "epcList"
+        ),
+        "$.quantityList[0].quantity",
+    ),
+    (
+        "a unit that is not a UN/CEFACT Rec 20 code",
+        make_event(quantityList=[{"epcClass": f"https://id.gs1.org/01/{GTIN14}/10/L1", "quantity": 2, "uom": "kg"}]),
+        "$.quantityList[0].uom",
+    ),
+    ("the same EPC twice", make_event(epcList=[UNIT, UNIT]), "$.epcList[1]"),
+    ("the same EPC twice in two spellings", make_event(epcList=[UNIT, f"(01){GTIN14}(21)U000001"]), "$.epcList[1]"),
+    ("an eventID that is not a URI", make_event(eventID="event 17"), "$.eventID"),
+    ("certificationInfo that is not a URI", make_event(certificationInfo="ISO 22000"), "$.certificationInfo"),
+    (
+        "a list of certificationInfo with a non-URI",
+        make_event(certificationInfo=["urn:x:1", "cert"]),
+        "$.certificationInfo[1]",
+    ),
+    (
+        "a source that is not a URI",
+        make_event(sourceList=[{"type": "owning_party", "source": "阳西县示例食品有限公司"}]),
+        "$.sourceList[0].source",
+    ),
+    (
+        "a business transaction that is not a URI",
+        make_event(bizTransactionList=[{"type": "po", "bizTransaction": "PO 123"}]),
+        "$.bizTransactionList[0].bizTransaction",
+    ),
+    (
+        "an error declaration without its time",
+        make_event(errorDeclaration={"reason": "did_not_occur"}),
+        "$.errorDeclaration.declarationTime",
+    ),
+    (
+        "an error declaration with an unknown reason",
+        make_event(errorDeclaration={"declarationTime": "2026-03-02T08:00:00+08:00", "reason": "oops"}),
+        "$.errorDeclaration.reason",
+    ),
+    (
+        "an error declaration with a field outside EPCIS",
+        make_event(errorDeclaration={"declarationTime": "2026-03-02T08:00:00+08:00", "note": "typo"}),
+        "$.errorDeclaration.note",
+    ),
+    ("an error declaration that is not an object", make_event(errorDeclaration="did_not_occur"), "$.errorDeclaration"),
+    ("an empty persistent disposition", make_event(persistentDisposition={}), "$.persistentDisposition"),
+    (
+        "a persistent disposition with an empty set",
+        make_event(persistentDisposition={"set": []}),
+        "$.persistentDisposition.set",
+    ),
+    (
+        "a persistent disposition with another key",
+        make_event(persistentDisposition={"add": ["recalled"]}),
+        "$.persistentDisposition.add",
+    ),
+    (
+        "a persistent disposition with an unknown disposition",
+        make_event(persistentDisposition={"set": ["lost"]}),
+        "$.persistentDisposition.set[0]",
+    ),
+    (
+        "a persistent disposition naming one disposition twice",
+        make_event(persistentDisposition={"unset": ["recalled", "recalled"]}),
+        "$.persistentDisposition.unset[1]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "event", "path"), ENVELOPE_DEFECTS, ids=[c for c, _, _ in ENVELOPE_DEFECTS])
+def test_what_the_envelope_schema_refuses_the_event_model_refuses(case: str, event: dict[str, Any], path: str) -> None:
+    for check_profile in (False, True):
+        with pytest.raises(ValidationError) as caught:
+            Event.from_dict(event, check_profile=check_profile)
+        assert path in {p for p, _ in caught.value.problems}, (case, caught.value.problems)
+
+
+def test_a_ledger_refuses_an_event_the_envelope_schema_refuses(ledger: Any, actor_key: Any) -> None:
+    before = ledger.size
+    with pytest.raises(ValidationError, match=r"\$\.quantityList\[0\]\.quantity"):
+        ledger.append(ENVELOPE_DEFECTS[5][1], actor_key)
+    assert ledger.size == before

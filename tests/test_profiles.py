@@ -352,6 +352,7 @@ def test_non_conformant_result_needs_failed_items() -> None:
     del event["tc:kde"]["failed_items"]
     assert "failed_items" in message_at(profiles.problems(event), "$.tc:kde.failed_items")
     event["tc:kde"]["inspection_result"] = "conformant"
+    event["disposition"] = "conformant"
     assert profiles.problems(event) == []
 
 

@@ -372,6 +372,36 @@ def _canonical_from_values(values: dict[str, str], source: str) -> str | None:
     return None
 
 
+# biip names a value that does not fit an AI by quoting the AI's regular expression; people need the AI's format.
+_BIIP_MISMATCH_RE: Final = re.compile(r"Failed to match '(.*)' with GS1 AI \(([0-9]+)\) pattern .*", re.DOTALL)
+_AI_FORMAT_PART_RE: Final = re.compile(r"(\[\+)?([NX])(\.\.)?([0-9]+)")
+
+
+def _readable(error: Exception) -> str:
+    """biip's message, with a value that does not fit its AI described by the AI's format, never its regex."""
+    m = _BIIP_MISMATCH_RE.fullmatch(str(error))
+    if m is None:
+        return str(error)
+    ai = m[2]
+    value = m[1][len(ai) :] if m[1].startswith(ai) else m[1]
+    from biip import ParseError  # here, as elsewhere in this module: only a failed parse needs biip's tables
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+
+    try:
+        info = GS1ApplicationIdentifier.extract(ai)
+    except (ParseError, ValueError):
+        return f"AI ({ai}): the value {value!r} does not have the form this AI takes"
+    parts = []
+    for p in list(_AI_FORMAT_PART_RE.finditer(info.format))[1:]:  # the first part is the AI itself
+        kind = "digits" if p[2] == "N" else "characters of GS1's set 82"
+        count = f"up to {p[4]}" if p[3] else p[4]
+        parts.append(f"{'optionally ' if p[1] else ''}{count} {kind}")
+    expected = ", then ".join(parts) or info.format
+    if "YYMMDD" in info.description:
+        expected += " as a real date YYMMDD"
+    return f"AI ({ai}) {info.description}: expected {expected}, found {value!r}"
+
+
 def _parse_element_string(text: str) -> Any:
     from biip import ParseError  # here: a lookup of a canonical code never loads biip's tables
     from biip.gs1_messages import GS1Message
@@ -382,7 +412,7 @@ def _parse_element_string(text: str) -> Any:
         body = text[3:] if _SYMBOLOGY_RE.match(text) else text
         return GS1Message.parse(body).element_strings
     except (ParseError, ValueError) as e:
-        raise IdentifierError(f"GS1 element string {text!r}: {e}") from e
+        raise IdentifierError(f"GS1 element string {text!r}: {_readable(e)}") from e
 
 
 def _looks_like_element_string(text: str) -> bool:
@@ -439,7 +469,7 @@ def _parse_dl(text: str) -> tuple[str, dict[str, str], Any]:
     try:
         element_strings = GS1DigitalLinkURI.parse(rebuilt).element_strings
     except (ParseError, ValueError) as e:
-        raise IdentifierError(f"GS1 Digital Link {text!r}: {e}") from e
+        raise IdentifierError(f"GS1 Digital Link {text!r}: {_readable(e)}") from e
     return primary, _element_values(element_strings, text), element_strings
 
 

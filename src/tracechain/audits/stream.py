@@ -187,7 +187,8 @@ class StreamPass:
             )
 
     def _cold_chain(self, event: Event, index: int) -> None:
-        limits = self.options.cold_chain.get(event.product)
+        # A plain EPCIS event (no tc:product) has no product, so no product's range applies to it.
+        limits = self.options.cold_chain.get(event.product) if event.product is not None else None
         sensors = event.data.get("sensorElementList")
         if not limits or not isinstance(sensors, list):
             return
