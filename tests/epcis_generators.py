@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
+from tracechain._schema import BIZ_STEPS, BIZ_TRANSACTION_TYPES, DISPOSITIONS, SOURCE_DEST_TYPES
 from tracechain.epcis import GS1_CONTEXT
 from tracechain.epcis._codes import gs1_check_digit
-from tracechain.events import BIZ_STEPS, BIZ_TRANSACTION_TYPES, DISPOSITIONS, SOURCE_DEST_TYPES
 
 NAMESPACES = {
     "ex": "https://ns.example.com/epcis/",

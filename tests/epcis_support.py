@@ -142,3 +142,81 @@ def reference_view(event: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return {k: v if k in _VOCABULARY_FIELDS else view(v) for k, v in event.items()}
+
+
+SOME_ID = "urn:uuid:0b6f8f26-7e0c-4cf8-9f0a-2d0d0a6b0002"
+
+# Each refused document of tests/epcis/refused: where the message must point, and what it must say.
+REFUSED_CASES: dict[str, tuple[str, str]] = {
+    "bare_non_cbv_bizstep": (f"event 1 (eventID {SOME_ID}), field bizStep", "must be a URI"),
+    "bare_non_cbv_disposition": ("event 0, field disposition", "'sold_out' is not a CBV disposition"),
+    "ilmd_without_namespace": ("event 0, field ilmd.lotNumber", "has no namespace"),
+    "extension_without_namespace": ("event 0, field myField", "namespaced extension"),
+    "nested_extension_without_namespace": ("event 0, field ex:weights.gross", "has no namespace"),
+    "undeclared_prefix": ("event 0, field acme:colour", "prefix 'acme'"),
+    "time_not_datetime": ("event 0, field eventTime", "date-time with offset"),
+    "time_without_offset": ("event 0, field eventTime", "date-time with offset"),
+    "impossible_date": ("event 0, field eventTime", "expected a real calendar date and time"),
+    "quantity_as_text": ("event 0, field quantityList[0].quantity", "expected a JSON number, found '10' (text)"),
+    "missing_action": ("event 0, field action", "required"),
+    "missing_event_time": ("event 0, field eventTime", "required"),
+    "no_identifier": ("event 0, field epcList", "no identifier at all"),
+    "empty_epc_list": ("event 0, field epcList", "no identifier at all"),
+    "aggregation_add_without_parent": ("event 0, field parentID", "action is ADD"),
+    "transformation_half_without_id": ("event 0, field transformationID", "only inputs or only outputs"),
+    "transaction_without_biztransaction": ("event 0, field bizTransactionList", "names its transactions"),
+    "cbv_urn_in_json": ("event 0, field bizStep", "EPCIS 1.x URN form"),
+    "unknown_cbv_term": ("event 0, field disposition", "is not a CBV disposition"),
+    "epc_bad_check_digit": ("event 0, field epcList[0]", "check digit should be 5"),
+    "epc_not_a_uri": ("event 0, field epcList[0]", "EPC URI or GS1 Digital Link URI"),
+    "ilmd_with_observe": ("event 0, field ilmd", "only with action ADD"),
+    "null_value": ("event 0, field ex:note", "null is not a value"),
+    "unknown_event_type": ("event 0, field type", "five EPCIS 2.0 event types"),
+    "field_of_another_type": ("event 0, field childEPCs", "not a field of ObjectEvent"),
+    "sensor_report_without_type": ("event 0, field sensorElementList[0].sensorReport[0].type", "measurement type"),
+    "bad_offset": ("event 0, field eventTimeZoneOffset", "UTC offset"),
+    "duplicate_epc": ("event 0, field epcList[1]", "listed twice"),
+    "unknown_tracechain_field": ("event 0, field tc:colour", "not a tracechain field"),
+    "duplicate_key": ("event 0 (eventID urn:uuid:0b6f8f26-7e0c-4cf8-9f0a-2d0d0a6b0003)", "key 'bizStep' appears twice"),
+    "remote_context": ("$.@context[2]", "would have to be fetched"),
+    "no_gs1_context": ("$.@context", "must name GS1's EPCIS context"),
+    "protected_term_redefined": ("$.@context[2].cbvmda", "protected term"),
+    "tracechain_prefix_rebound": ("$.@context[2].tc", "tracechain's own"),
+    "not_epcis_document": ("$.type", "expected EPCISDocument or EPCISQueryDocument"),
+    "not_json": ("not_json", "not valid JSON"),
+}
+
+# The refused documents that are not EPCIS documents tracechain can read at all (DocumentError, a usage error on
+# the command line), as opposed to documents with an event that breaks the standard's rules.
+DOCUMENT_LEVEL = frozenset(
+    {
+        "duplicate_key",
+        "remote_context",
+        "no_gs1_context",
+        "protected_term_redefined",
+        "tracechain_prefix_rebound",
+        "not_epcis_document",
+        "not_json",
+    }
+)
+
+
+def hash_spelled(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` (as its JSON carries it) with every GS1 key written as the event hash writes it: the constrained
+    canonical Digital Link, escapes decoded and re-encoded (rule 18). tracechain's IDs do not change; GS1's
+    reference 1.9.3, which keeps a link's escapes as written (docs/epcis.md, D16), then hashes what tracechain does.
+    A ledger's canonical codes escape a few characters the hash writes literally (``;`` in a lot, for one)."""
+    from tracechain.epcis._codes import hash_code
+
+    def spelled(value: Any) -> Any:
+        if isinstance(value, str):
+            return hash_code(value) or value
+        if isinstance(value, dict):
+            return {k: spelled(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [spelled(v) for v in value]
+        return value
+
+    plain = json.loads(to_json(doc))
+    plain["epcisBody"]["eventList"] = spelled(plain["epcisBody"]["eventList"])
+    return plain

@@ -11,52 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.epcis_support import EX, GS1, REFUSED, VALID, document, load, needs_shared
+from tests.epcis_support import EX, GS1, REFUSED, REFUSED_CASES, VALID, document, load, needs_shared
 from tracechain.epcis import GS1_CONTEXT, event_hash_id, read_document
 from tracechain.errors import TracechainError, ValidationError
 from tracechain.events import BIZ_STEPS, DISPOSITIONS, to_json
-
-SOME_ID = "urn:uuid:0b6f8f26-7e0c-4cf8-9f0a-2d0d0a6b0002"
-
-# Each refused document of tests/epcis/refused: where the message must point, and what it must say.
-REFUSED_CASES: dict[str, tuple[str, str]] = {
-    "bare_non_cbv_bizstep": (f"event 1 (eventID {SOME_ID}), field bizStep", "must be a URI"),
-    "bare_non_cbv_disposition": ("event 0, field disposition", "'sold_out' is not a CBV disposition"),
-    "ilmd_without_namespace": ("event 0, field ilmd.lotNumber", "has no namespace"),
-    "extension_without_namespace": ("event 0, field myField", "namespaced extension"),
-    "nested_extension_without_namespace": ("event 0, field ex:weights.gross", "has no namespace"),
-    "undeclared_prefix": ("event 0, field acme:colour", "prefix 'acme'"),
-    "time_not_datetime": ("event 0, field eventTime", "date-time with offset"),
-    "time_without_offset": ("event 0, field eventTime", "date-time with offset"),
-    "impossible_date": ("event 0, field eventTime", "not a real date-time"),
-    "quantity_as_text": ("event 0, field quantityList[0].quantity", "expected a JSON number, found '10' (text)"),
-    "missing_action": ("event 0, field action", "required"),
-    "missing_event_time": ("event 0, field eventTime", "required"),
-    "no_identifier": ("event 0, field epcList", "no identifier at all"),
-    "empty_epc_list": ("event 0, field epcList", "no identifier at all"),
-    "aggregation_add_without_parent": ("event 0, field parentID", "action is ADD"),
-    "transformation_half_without_id": ("event 0, field transformationID", "only inputs or only outputs"),
-    "transaction_without_biztransaction": ("event 0, field bizTransactionList", "names its transactions"),
-    "cbv_urn_in_json": ("event 0, field bizStep", "EPCIS 1.x URN form"),
-    "unknown_cbv_term": ("event 0, field disposition", "is not a CBV disposition"),
-    "epc_bad_check_digit": ("event 0, field epcList[0]", "check digit should be 5"),
-    "epc_not_a_uri": ("event 0, field epcList[0]", "EPC URI or GS1 Digital Link URI"),
-    "ilmd_with_observe": ("event 0, field ilmd", "only with action ADD"),
-    "null_value": ("event 0, field ex:note", "null is not a value"),
-    "unknown_event_type": ("event 0, field type", "five EPCIS 2.0 event types"),
-    "field_of_another_type": ("event 0, field childEPCs", "not a field of ObjectEvent"),
-    "sensor_report_without_type": ("event 0, field sensorElementList[0].sensorReport[0].type", "measurement type"),
-    "bad_offset": ("event 0, field eventTimeZoneOffset", "UTC offset"),
-    "duplicate_epc": ("event 0, field epcList[1]", "listed twice"),
-    "unknown_tracechain_field": ("event 0, field tc:colour", "not a tracechain field"),
-    "duplicate_key": ("event 0 (eventID urn:uuid:0b6f8f26-7e0c-4cf8-9f0a-2d0d0a6b0003)", "key 'bizStep' appears twice"),
-    "remote_context": ("$.@context[2]", "would have to be fetched"),
-    "no_gs1_context": ("$.@context", "must name GS1's EPCIS context"),
-    "protected_term_redefined": ("$.@context[2].cbvmda", "protected term"),
-    "tracechain_prefix_rebound": ("$.@context[2].tc", "tracechain's own"),
-    "not_epcis_document": ("$.type", "expected EPCISDocument or EPCISQueryDocument"),
-    "not_json": ("not_json", "not valid JSON"),
-}
 
 
 def test_every_refused_document_has_its_expectation() -> None:

@@ -245,9 +245,10 @@ class Ledger:
         (default) leaves it out and lists its index in the receipt's ``existing``, ``"refuse"`` raises
         `ValidationError` and writes nothing, ``"allow"`` records it again. ``identity`` says what makes two events
         the same: ``"bytes"`` (default) the same canonical event; ``"event_id"`` the same GS1 event hash ID, which
-        leaves out eventID, recordTime and errorDeclaration and reads every spelling of a code or CBV value as one
-        (what EPCIS repositories use to recognise an event they already hold). The same event twice in one batch
-        is recorded once either way.
+        leaves out eventID and recordTime and reads every spelling of a code or CBV value as one (what EPCIS
+        repositories use to recognise an event they already hold), with the same errorDeclaration or none: an
+        error declaration about an event the ledger holds is a record of its own. The same event twice in one
+        batch is recorded once either way.
         """
         if duplicates not in _DUPLICATES:
             raise ValidationError(f"duplicates must be one of {_DUPLICATES}, found {duplicates!r}")
@@ -460,25 +461,35 @@ class Ledger:
         return kept, existing
 
     def _leave_out_identified(self, items: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[int]]:
-        """The items without the events whose GS1 event hash ID the ledger (or an earlier item) already has, and
-        the entry indexes that have it (the first of each ID recorded more than once)."""
+        """The items without the events whose GS1 event hash ID the ledger (or an earlier item) already has with the
+        same ``errorDeclaration`` (none, or an equal one), and the entry indexes that have them.
+
+        The hash ID leaves errorDeclaration out so that an error declaration names the event it corrects: EPCIS
+        re-captures the erroneous event with the declaration added. That is a new record, not a repeat.
+        """
         keys = [_id_key(body) if kind == "event" else None for kind, body in items]
-        stored: dict[str, int] = {}
+        stored: dict[str, list[int]] = {}
         for sha, index in self._store.lookup_many(EVENT_IDS, {k for k in keys if k is not None}):
-            stored[sha] = min(index, stored.get(sha, index))
+            stored.setdefault(sha, []).append(index)
         kept: list[tuple[str, Any]] = []
         existing: list[int] = []
-        seen: set[str] = set()
+        seen: list[tuple[str, Any]] = []
         for item, id_key in zip(items, keys, strict=True):
             if id_key is not None:
-                if id_key in stored:
-                    existing.append(stored[id_key])
+                declared = item[1].data.get("errorDeclaration")
+                held = next((i for i in sorted(stored.get(id_key, ())) if self._declared(i) == declared), None)
+                if held is not None:
+                    existing.append(held)
                     continue
-                if id_key in seen:
+                if (id_key, declared) in seen:
                     continue
-                seen.add(id_key)
+                seen.append((id_key, declared))
             kept.append(item)
         return kept, existing
+
+    def _declared(self, index: int) -> Any:
+        event = self.entry(index).event
+        return None if event is None else event.data.get("errorDeclaration")
 
     def _event_bytes(self, index: int) -> bytes | None:
         entry = self.entry(index)

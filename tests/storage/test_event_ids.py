@@ -5,7 +5,6 @@ append that skips what a ledger already holds under another spelling."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,9 +20,9 @@ from tracechain.storage.projections import event_id_key
 
 
 @pytest.fixture
-def recorded(ledger: Ledger, actor_key: SigningKey) -> Iterator[Ledger]:
+def recorded(ledger: Ledger, actor_key: SigningKey) -> Ledger:
     ledger.append_many([make_event(i) for i in range(6)], actor_key)
-    yield ledger
+    return ledger
 
 
 def _id(i: int) -> str:
@@ -88,9 +87,11 @@ def test_a_ledger_written_before_the_event_id_index_gets_it_when_opened_for_writ
     con.commit()
     con.close()
     assert tracechain.verify(path, workers=1).ok  # an older file is sound without it
-    with Ledger.open(path, readonly=True) as reader:
-        with pytest.raises(StorageError, match=r"before its event ID index existed; .*\(tracechain reindex "):
-            list(reader.entries(event_id=_id(1)))
+    with (
+        Ledger.open(path, readonly=True) as reader,
+        pytest.raises(StorageError, match=r"before its event ID index existed; .*\(tracechain reindex "),
+    ):
+        list(reader.entries(event_id=_id(1)))
     with Ledger.open(path) as writer:
         assert writer.store.built_projections() == list(PROJECTIONS)
         assert list(writer.store.iter_rows(EVENT_IDS)) == expected

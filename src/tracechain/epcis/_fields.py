@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from tracechain import identifiers
 from tracechain.epcis import _vocab
 from tracechain.epcis._context import GS1_PREFIXES, TC_NAMESPACE, TC_PREFIX, Namespaces
-from tracechain.errors import IdentifierError, ValidationError
-from tracechain.events import parse_time
+from tracechain.errors import IdentifierError
 
-__all__ = ["SKIP", "FieldReader", "plain_number", "shown"]
+__all__ = ["SKIP", "FieldReader", "plain_number", "shown", "time_problem"]
 
 _URI_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\"<>\\^`{|}]+\Z")
 _OFFSET_RE: Final = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)\Z")
@@ -61,10 +61,9 @@ class FieldReader:
         self.problems.append((path, message))
 
     def _time(self, value: Any, at: str) -> Any:
-        try:
-            parse_time(value, at)
-        except ValidationError as e:
-            self.problems.extend(e.problems)
+        problem = time_problem(value)
+        if problem is not None:
+            self.problem(at, problem)
             return SKIP
         return value
 
@@ -238,3 +237,23 @@ class FieldReader:
         prefix, colon, rest = value.partition(":")
         if colon and not rest.startswith("//") and prefix in self.names.user_prefixes():
             self.used.add(prefix)
+
+
+_DATE_TIME_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(\d{1,9}))?(?:Z|[+-]\d{2}:\d{2})\Z")
+
+
+def time_problem(value: object) -> str | None:
+    """What is wrong with ``value`` as an EPCIS time (``xsd:dateTime`` with an offset, a real date, kept to the
+    microsecond as tracechain keeps times), or None. Whether a time is acceptable to a ledger (not before 2000,
+    not in the future) is the ledger's rule, applied when events are appended."""
+    if not isinstance(value, str) or (found := _DATE_TIME_RE.match(value)) is None:
+        return f"expected an RFC 3339 date-time with offset such as 2024-03-01T09:30:00+08:00, found {shown(value)}"
+    fraction = found[1] or ""
+    if fraction[6:].strip("0"):
+        return f"expected at most 6 fractional digits (tracechain keeps times to the microsecond), found {value!r}"
+    text = value if len(fraction) <= 6 else value.replace(fraction, fraction[:6], 1)
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as e:
+        return f"expected a real calendar date and time, found {value!r} ({e})"
+    return None

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
 from tracechain.epcis._context import IGNORE_FIELDS, Namespaces, read_context
 from tracechain.epcis._events import EventReader
+from tracechain.epcis._fields import time_problem
 from tracechain.epcis._hash import hash_id
-from tracechain.errors import ValidationError
-from tracechain.events import parse_time
+from tracechain.errors import DocumentError, ValidationError
 
-__all__ = ["read_document"]
+__all__ = ["DocumentEvents", "read_document", "read_events"]
 
 _MAX_PROBLEMS: Final = 100
 _DOCUMENT_KEYS: Final = {
@@ -43,18 +44,46 @@ def read_document(data: bytes | str | Mapping[str, Any], *, source: str) -> list
     Raises `ValidationError` for text that is not JSON (a repeated key is named), a document that is not EPCIS 2.0,
     a ``@context`` tracechain cannot read, or any event that breaks the standard's rules.
     """
-    doc = _checked_json(_parse(data, source) if isinstance(data, bytes | str) else data, source)
-    if not isinstance(doc, Mapping):
-        raise ValidationError(f"{source}: expected an EPCIS document (a JSON object), found {type(doc).__name__}")
-    kind = doc.get("type")
-    if kind not in _DOCUMENT_KEYS:
-        raise ValidationError(
-            f"{source}: $.type: expected EPCISDocument or EPCISQueryDocument, found {kind!r}",
-            [("$.type", f"expected EPCISDocument or EPCISQueryDocument, found {kind!r}")],
-        )
-    names = read_context(doc.get("@context"), f"{source}: $.@context")
-    events, events_path, ignore_holder = _envelope(doc, kind, source)
-    ignore = _ignore(ignore_holder, names, source)
+    return read_events(data, source=source).events
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentEvents:
+    """The events of a document as `read_document` returns them, with what names each in messages."""
+
+    events: list[dict[str, Any]]
+    event_ids: list[str | None]
+    """Each event's eventID as the document wrote it (`read_document` drops one that is just the hash ID)."""
+    path: str
+    """The JSON path of the event list: ``$.epcisBody.eventList`` or the query document's."""
+
+    def who(self, position: int) -> str:
+        """How messages name the event at ``position``: its place and, if it had one, its eventID."""
+        event_id = self.event_ids[position]
+        return f"event {position}" + (f" (eventID {event_id})" if event_id else "")
+
+
+def read_events(data: bytes | str | Mapping[str, Any], *, source: str) -> DocumentEvents:
+    """`read_document`, keeping each event's eventID as written and the event list's path.
+
+    A problem with the document as a whole (not JSON, not an EPCIS document, its context) raises `DocumentError`;
+    a problem with an event raises `ValidationError`.
+    """
+    try:
+        doc = _checked_json(_parse(data, source) if isinstance(data, bytes | str) else data, source)
+        if not isinstance(doc, Mapping):
+            raise ValidationError(f"{source}: expected an EPCIS document (a JSON object), found {type(doc).__name__}")
+        kind = doc.get("type")
+        if kind not in _DOCUMENT_KEYS:
+            raise ValidationError(
+                f"{source}: $.type: expected EPCISDocument or EPCISQueryDocument, found {kind!r}",
+                [("$.type", f"expected EPCISDocument or EPCISQueryDocument, found {kind!r}")],
+            )
+        names = read_context(doc.get("@context"), f"{source}: $.@context")
+        events, events_path, ignore_holder = _envelope(doc, kind, source)
+        ignore = _ignore(ignore_holder, names, source)
+    except ValidationError as e:
+        raise DocumentError(str(e), e.problems) from e
     out: list[dict[str, Any]] = []
     problems: list[tuple[str, str]] = []
     first = ""
@@ -77,12 +106,17 @@ def read_document(data: bytes | str | Mapping[str, Any], *, source: str) -> list
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise ValidationError(f"{source}: refused, nothing read: {first}{more}", problems[:_MAX_PROBLEMS])
-    return out
+    return DocumentEvents(out, [_event_id(e) for e in events], events_path)
 
 
 def _who(index: int, event: object) -> str:
+    event_id = _event_id(event)
+    return f"event {index}" + (f" (eventID {event_id})" if event_id else "")
+
+
+def _event_id(event: object) -> str | None:
     event_id = event.get("eventID") if isinstance(event, Mapping) else None
-    return f"event {index}" + (f" (eventID {event_id})" if isinstance(event_id, str) else "")
+    return event_id if isinstance(event_id, str) else None
 
 
 def _envelope(doc: Mapping[str, Any], kind: str, source: str) -> tuple[list[Any], str, Mapping[str, Any]]:
@@ -95,11 +129,8 @@ def _envelope(doc: Mapping[str, Any], kind: str, source: str) -> tuple[list[Any]
         for key in ("schemaVersion", "creationDate"):
             if key not in doc:
                 problems.append((f"$.{key}", "required"))
-    if "creationDate" in doc:
-        try:
-            parse_time(doc["creationDate"], "$.creationDate")
-        except ValidationError as e:
-            problems.extend(e.problems)
+    if "creationDate" in doc and (problem := time_problem(doc["creationDate"])) is not None:
+        problems.append(("$.creationDate", problem))
     version = doc.get("schemaVersion")
     if version is not None and (not isinstance(version, str) or version.split(".")[0] != "2"):
         problems.append(("$.schemaVersion", f"expected an EPCIS 2.x schema version such as '2.0', found {version!r}"))

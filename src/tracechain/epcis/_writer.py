@@ -34,7 +34,7 @@ from tracechain.epcis._reader import read_document
 from tracechain.errors import ValidationError
 from tracechain.events import format_time
 
-__all__ = ["LedgerEvent", "write_document"]
+__all__ = ["LedgerEvent", "event_context", "shared_prefixes", "write_document"]
 
 _IGNORE_PREFIX: Final = "repository-x"
 _HEX_RE: Final = re.compile(r"[0-9a-f]{64}\Z")
@@ -64,13 +64,16 @@ def write_document(
     events: Iterable[LedgerEvent | tuple[Mapping[str, Any], int, str | bytes]],
     *,
     creation_date: datetime | str | None = None,
+    prefixes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An EPCIS 2.0 JSON-LD ``EPCISDocument`` holding ``events`` in the order given.
 
     Each event carries ``eventID`` = its GS1 event hash ID, ``tc:ledgerIndex`` and ``tc:leafHash``. Vocabulary
     values stay the bare words EPCIS 2.0 JSON-LD uses; prefixes the events declare in their own ``@context`` move
-    to the document's context unless two events bind one prefix differently. ``creation_date`` defaults to now.
-    Numbers stay exact `decimal.Decimal` values: serialise with `tracechain.events.to_json`.
+    to the document's context unless two events bind one prefix differently. ``prefixes``, when given, are the
+    definitions the document declares instead (`shared_prefixes` of every event of a document written in parts);
+    an event keeps in its own ``@context`` whatever they do not declare as it does. ``creation_date`` defaults to
+    now. Numbers stay exact `decimal.Decimal` values: serialise with `tracechain.events.to_json`.
 
     Raises `ValidationError` (naming the ledger index) for an event the standard cannot carry.
     """
@@ -81,9 +84,9 @@ def write_document(
         event, context = _epcis_event(entry)
         written.append(event)
         contexts.append(context)
-    shared = _shared(contexts)
+    shared = shared_prefixes(contexts) if prefixes is None else dict(prefixes)
     for event, context in zip(written, contexts, strict=True):
-        own = {k: v for k, v in context.items() if k not in shared}
+        own = {k: v for k, v in context.items() if shared.get(k, _UNSET) != v}
         if own:
             event["@context"] = own
     document = {
@@ -156,7 +159,16 @@ def _plain_numbers(value: Any) -> Any:
     return value
 
 
-def _shared(contexts: list[dict[str, Any]]) -> dict[str, Any]:
+_UNSET: Final = object()
+
+
+def event_context(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The prefix and term definitions an event in tracechain's form declares in its own ``@context``."""
+    context = event.get("@context")
+    return dict(context) if isinstance(context, Mapping) else {}
+
+
+def shared_prefixes(contexts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The prefix and term definitions every event that uses them agrees on (they go to the document)."""
     seen: dict[str, Any] = {}
     clashing: set[str] = set()
