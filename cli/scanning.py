@@ -9,17 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracechain import Ledger
 from tracechain.errors import LabelError, TracechainError
 from tracechain.i18n import gettext as _
-from tracechain.keys import VerifierKey
-from tracechain.labels import Label
-from tracechain.storage.scanlog import ScanLog, ScanRecord
 
 from .common import InputFile, emit, verifier
 
 if TYPE_CHECKING:
     from tracechain import scan
+    from tracechain.keys import VerifierKey
+    from tracechain.labels import Label
+    from tracechain.storage.scanlog import ScanLog, ScanRecord
 
 
 def _read_bundle(path: str, option: str) -> bytes:
@@ -210,6 +209,8 @@ def scan_command(
     owners = _issuers(issuer_specs)
     this_scan = _scan(when, region, lat, lon, by, first_sale)
     found = _labels(image, payload)
+    from tracechain.storage.scanlog import ScanLog
+
     log = ScanLog(scan_log) if scan_log is not None else None
     try:
         results = _judge(found, ledger, bundle_path, keys, owners, this_scan, log)
@@ -252,6 +253,8 @@ def _judge(
                 )
         return [_one(label, history, report.code, keys, owners, this_scan, log) for label in subjects]
     assert ledger is not None
+    from tracechain import Ledger
+
     with Ledger.open(ledger, readonly=True) as led:
         return [_one(label, led, None, keys, owners, this_scan, log) for label in found]
 

@@ -93,3 +93,11 @@ def test_audit_takes_each_ledger_s_checkpoint_and_refuses_another_s(chain: sc.Ch
     assert "integrity" not in out
     code, _, err = run("audit", str(chain.path("farms")), "--checkpoint", str(tmp_path / "cp.txt"))
     assert code == 2 and "none of the audited ledgers" in err
+
+
+def test_the_trace_directions_are_the_library_s() -> None:
+    from tracechain.cli import tracing as command
+
+    from tracechain import trace
+
+    assert (command.FORWARD, command.BACKWARD) == (trace.FORWARD, trace.BACKWARD)
