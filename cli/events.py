@@ -1,13 +1,14 @@
 """Commands about events before they reach a ledger: validate them, show the schemas they are checked against.
 
-`read_events` and `utf8_lines` read JSON Lines; they are the stand-ins for the input reader of
-`tracechain.reading` (JSON Lines, arrays, single events and EPCIS documents, any UTF-8) once it lands.
+Events are read by `tracechain.reading` (JSON Lines, a JSON array, pretty-printed events, an EPCIS document), as
+`tracechain append` reads them: `checked_events` is the one way the CLI takes events from a file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,80 +18,92 @@ from tracechain.words import PRODUCTS
 
 from .common import InputFile, emit
 
+if TYPE_CHECKING:
+    from tracechain.reading import Checked
+
 PRODUCT_CODES = sorted(PRODUCTS)  # vocabulary's table has every product tracechain.events knows (tests check)
+EVENTS_HELP = (
+    "The events: JSON Lines, a JSON array, one or more pretty-printed events, or an EPCIS document; - reads"
+    " standard input."
+)
+ENCODING_HELP = "The input's encoding when it is not UTF-8, e.g. gb18030 or utf-16."
 
 
-def utf8_lines(stream: Iterable[str], name: str) -> Iterator[str]:
-    """The lines of a text stream, a file that is not UTF-8 text being a usage error that names it."""
+def codec(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An --encoding value: a codec Python knows, else a usage error."""
+    import codecs
+
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise click.BadParameter(
+                _("{codec}: not an encoding (for example gb18030, gbk, utf-16)").format(codec=value)
+            ) from None
+    return value
+
+
+def checked_events(events: str, product: str | None, encoding: str | None) -> Iterator[Checked]:
+    """The events of EVENTS (a path, or - for standard input) read and validated by `tracechain.reading`.
+
+    Input that is not text in its encoding from its first line on (UTF-16 or GBK where UTF-8 was expected, binary
+    data) is a usage error naming the file; a line further on that is not is that line's problem, and reading goes
+    on, as for every other problem.
+    """
+    from tracechain.errors import InputEncodingError, ValidationError
+    from tracechain.reading import check_events
+
+    source = sys.stdin if events == "-" else events  # a text stream: tracechain.reading reads its bytes
     try:
-        yield from stream
-    except UnicodeDecodeError as e:
-        raise click.BadParameter(
-            _("{source}: not UTF-8 text ({reason} at byte {byte})").format(source=name, reason=e.reason, byte=e.start),
-            param_hint="EVENTS",
-        ) from e
-
-
-def read_events(stream: Iterable[str], name: str) -> Iterator[tuple[int, Any]]:
-    """(line number, event or the `ValidationError` of a line that is not JSON) for each non-blank line."""
-    from tracechain.errors import ValidationError
-    from tracechain.events import parse_json
-
-    for number, line in enumerate(stream, 1):
-        if line.strip():
-            try:
-                yield number, parse_json(line, source=f"{name} line {number}")
-            except ValidationError as e:
-                yield number, e
-
-
-def with_product(records: Iterable[tuple[int, Any]], product: str | None) -> Iterator[tuple[int, Any]]:
-    """The records, each event that names no product given ``product``, and one that names another refused."""
-    from tracechain.errors import ValidationError
-
-    for number, value in records:
-        if product is not None and isinstance(value, dict) and value.setdefault("tc:product", product) != product:
-            found = value["tc:product"]
-            yield (
-                number,
-                ValidationError(
-                    f"tc:product is {found!r} but --product is {product!r}",
-                    [("$.tc:product", f"expected {product!r}, found {found!r}")],
-                ),
+        checked = check_events(source, encoding=encoding, product=product)
+    except ValidationError as e:  # the file changed after InputFile looked at it
+        raise click.BadParameter(str(e), param_hint="EVENTS") from e
+    first = True
+    for item in checked:
+        if first and isinstance(item.record.error, InputEncodingError):
+            raise click.BadParameter(
+                _("{problem} (tracechain: --encoding CODEC reads another encoding)").format(problem=item.record.error),
+                param_hint="EVENTS",
             )
-        else:
-            yield number, value
+        first = False
+        yield item
+
+
+def where(line: int, index: int | None) -> str:
+    """``line 3``, or ``line 3, event [2]`` for an event in an array or an EPCIS document's event list."""
+    if index is None:
+        return _("line {line}").format(line=line)
+    return _("line {line}, event [{index}]").format(line=line, index=index)
 
 
 @click.command()
-@click.argument(
-    "events", default="-", type=InputFile(allow_dash=True), help="The events file (JSON Lines); - reads standard input."
-)
+@click.argument("events", default="-", type=InputFile(allow_dash=True), help=EVENTS_HELP)
 @click.option("--product", type=click.Choice(PRODUCT_CODES), help="Product for events that do not name one.")
+@click.option("--encoding", metavar="CODEC", callback=codec, help=ENCODING_HELP)
 @click.option("--json", "as_json", is_flag=True, help='Print one JSON object: {"ok", "events", "invalid", "problems"}.')
-def validate(events: str, product: str | None, as_json: bool) -> int:
-    """Check every event in EVENTS (JSON Lines) against the envelope and its product profile; writes nothing.
+def validate(events: str, product: str | None, encoding: str | None, as_json: bool) -> int:
+    """Check every event in EVENTS against the envelope and its product profile; writes nothing.
 
-    Exits 1 if any event is invalid, listing each problem with its line number and JSON path.
+    Exits 1 if any event is invalid, listing each problem with its line number (and its place in an array or
+    EPCIS document) and JSON path; a line that cannot be read is reported and the lines after it are checked.
     """
-    from tracechain.errors import ValidationError
-    from tracechain.events import Event
-
     name = _("standard input") if events == "-" else events
     problems: list[dict[str, Any]] = []
     count = invalid = 0
-    with click.open_file(events, encoding="utf-8") as stream:
-        for number, value in with_product(read_events(utf8_lines(stream, name), name), product):
-            count += 1
-            try:
-                if isinstance(value, ValidationError):
-                    raise value
-                Event.from_dict(value)
-            except ValidationError as e:
-                invalid += 1
-                problems += [{"line": number, "path": path, "message": text} for path, text in e.problems]
+    for checked in checked_events(events, product, encoding):
+        count += 1
+        if checked.event is None:
+            invalid += 1
+            line, index = checked.record.line, checked.record.index
+            problems += [
+                {"line": line, "index": index, "path": path, "message": text} for path, text in checked.problems
+            ]
     if not count:
-        raise click.UsageError(_("{source}: no events in it (one EPCIS 2.0 event per line)").format(source=name))
+        raise click.UsageError(
+            _("{source}: no events in it (JSON Lines, a JSON array, pretty-printed events, an EPCIS document)").format(
+                source=name
+            )
+        )
     if as_json:
         emit({"ok": not invalid, "events": count, "invalid": invalid, "problems": problems})
     elif invalid:
@@ -101,10 +114,7 @@ def validate(events: str, product: str | None, as_json: bool) -> int:
             err=True,
         )
         for p in problems:
-            click.echo(
-                "  " + _("line {line}: {path}: {message}").format(line=p["line"], path=p["path"], message=p["message"]),
-                err=True,
-            )
+            click.echo(f"  {where(p['line'], p['index'])}: {p['path']}: {p['message']}", err=True)
     else:
         click.echo(ngettext("ok: {count} event valid", "ok: {count} events valid", count).format(count=count))
     return 1 if invalid else 0

@@ -14,7 +14,7 @@ from tracechain.i18n import N_, ngettext
 from tracechain.i18n import gettext as _
 
 from .common import InputFile, emit, load_key, uscc, waiting_said, witnesses
-from .events import PRODUCT_CODES, read_events, utf8_lines, with_product
+from .events import ENCODING_HELP, EVENTS_HELP, PRODUCT_CODES, checked_events, codec, where
 
 if TYPE_CHECKING:
     from tracechain.ingest import IngestResult
@@ -63,9 +63,7 @@ def _landed(result: IngestResult, size: int) -> str:
 
 @click.command()
 @click.argument("ledger", type=InputFile(), help="The ledger file.")
-@click.argument(
-    "events", default="-", type=InputFile(allow_dash=True), help="The events file (JSON Lines); - reads standard input."
-)
+@click.argument("events", default="-", type=InputFile(allow_dash=True), help=EVENTS_HELP)
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Actor key file.")
 @click.option("--batch-size", default=APPEND_BATCH, show_default=True, type=click.IntRange(1), help="Events per batch.")
 @click.option(
@@ -74,12 +72,19 @@ def _landed(result: IngestResult, size: int) -> str:
     help="Fail (writing nothing more) on an event the ledger already holds, instead of skipping it.",
 )
 @click.option("--product", type=click.Choice(PRODUCT_CODES), help="Product for events that do not name one.")
+@click.option("--encoding", metavar="CODEC", callback=codec, help=ENCODING_HELP)
 def append(
-    ledger: str, events: str, key_path: str, batch_size: int, refuse_duplicates: bool, product: str | None
+    ledger: str,
+    events: str,
+    key_path: str,
+    batch_size: int,
+    refuse_duplicates: bool,
+    product: str | None,
+    encoding: str | None,
 ) -> int:
-    """Append the events in EVENTS (JSON Lines, one EPCIS 2.0 event per line; - for standard input).
+    """Append the events in EVENTS (read as tracechain validate reads them; - for standard input).
 
-    Every line is validated first; if any is invalid nothing is written. Each --batch-size events are one
+    Every event is validated first; if any is invalid nothing is written. Each --batch-size events are one
     signed batch. Events already in the ledger are skipped, so after an interruption the same command appends
     the rest; an interruption says how many events landed and up to which line (exit 130).
     """
@@ -90,12 +95,12 @@ def append(
     name = _("standard input") if events == "-" else events
     reading = False
     try:
-        with waiting_said(), Ledger.open(ledger) as led, click.open_file(events, encoding="utf-8") as stream:
+        with waiting_said(), Ledger.open(ledger) as led:
             key = load_key(key_path)  # after the ledger opened: a file that is not a ledger is the first thing said
             reading = True  # from here on an interruption is append_stream's to report (AppendInterruptedError)
             result = append_stream(
                 led,
-                with_product(read_events(utf8_lines(stream, name), name), product),
+                checked_events(events, product, encoding),
                 key,
                 batch_size=batch_size,
                 duplicates="refuse" if refuse_duplicates else "skip",
@@ -120,7 +125,7 @@ def append(
                 "interrupted: {landed} of {total} events are in the ledger",
                 done.events,
             ).format(landed=landed, total=done.events)
-            + (_(" (every event up to line {line})").format(line=done.through) if landed else "")
+            + _(" (every event up to {where})").format(where=where(done.through, done.through_index))
             + _("; run the same command again to append the rest (events already in the ledger are skipped)"),
             err=True,
         )

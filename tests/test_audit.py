@@ -244,10 +244,13 @@ def test_cold_chain_readings_outside_the_product_s_range_are_found(ledger: Ledge
 
 
 def test_expired_goods_received_or_sold_are_found(ledger: Ledger, actor_key: SigningKey) -> None:
-    ledger.append(make_event(1), actor_key)  # lot L20260301 expires 2027-03-01
-    ledger.append(_step(1, "retail_selling", "2027-03-01T20:00:00+08:00"), actor_key)  # the last day: fine
-    sold = ledger.append(_step(2, "retail_selling", "2027-03-02T09:00:00+08:00", codes=[_unit(2)]), actor_key)
-    report = audit(ledger.path, options=AuditOptions(now=datetime(2027, 3, 3, tzinfo=UTC)))
+    # The lot expires in the past: events may not be dated more than a day after the clock (docs/products.md).
+    commissioned = make_event(1)
+    commissioned["tc:kde"]["expiry_date"] = "2026-06-01"
+    ledger.append(commissioned, actor_key)  # lot L20260301 expires 2026-06-01
+    ledger.append(_step(1, "retail_selling", "2026-06-01T20:00:00+08:00"), actor_key)  # the last day: fine
+    sold = ledger.append(_step(2, "retail_selling", "2026-06-02T09:00:00+08:00", codes=[_unit(2)]), actor_key)
+    report = audit(ledger.path, options=AuditOptions(now=datetime(2026, 6, 3, tzinfo=UTC)))
     _only(report, "expired")
     assert _found(report, "expired") == [((sold,), LOT)]
 

@@ -290,7 +290,7 @@ def test_validate_product_option_fills_in_or_contradicts(tmp_path: Path) -> None
     path.write_text(json.dumps(make_event(1), ensure_ascii=False) + "\n")
     code, _, err = run("validate", str(path), "--product", "salt")
     assert code == 1
-    assert "expected 'salt', found 'food'" in err
+    assert 'expected "salt" (the product this event is read as), found "food"' in err
 
 
 def test_schema_list_and_show() -> None:

@@ -190,7 +190,7 @@ def test_unusual_spellings_are_left_to_the_general_path(code: str) -> None:
     ("code", "fragment"),
     [
         (f"https://x.cn/01/{GTIN14[:-1]}3/21/S", "check digit should be 2, found 3"),
-        (f"https://x.cn/01/{GTIN14}/21/S?17=271301", "GS1 AI (17) pattern"),
+        (f"https://x.cn/01/{GTIN14}/21/S?17=271301", "AI (17) Expiration date (YYMMDD): expected 6 digits"),
         (f"(01){GTIN14}(17)270431(21)S", "AI (17) date/time from '270431'"),
         (f"01{GTIN14}21{'S' * 21}", "Application Identifier from 'S'"),
         ("urn:epc:id:sgtin:6901234.05678.S", "13 digits together"),

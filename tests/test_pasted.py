@@ -3,6 +3,7 @@ the command line takes (issue 14.1 and 14.6)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from tracechain.cli import main
 from tracechain.cli.common import command_line
 
-from tracechain.events import Event, parse_json, to_json
+from tracechain.events import Event, parse_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "tracechain"
@@ -63,18 +64,20 @@ def _json_examples(path: Path) -> list[str]:
     return re.findall(r"^```json\n(.*?)^```", path.read_text(encoding="utf-8"), re.S | re.M)
 
 
-def test_every_example_in_products_md_is_a_valid_event_the_cli_validates(
+def test_every_example_in_products_md_is_a_valid_event_the_cli_validates_as_pasted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """docs/products.md shows each example pretty-printed. Each is a valid event as it stands; `validate` takes it
-    once it is one line. (When tracechain.reading lands, `validate` and `append` take the pretty-printed text as it
-    is, and this test should feed the blocks unchanged.)"""
+    """docs/products.md shows each example pretty-printed. Each is a valid event as it stands, and `validate` takes
+    the text as it is: one block in a file, or every block one after another."""
     blocks = _json_examples(ROOT / "docs" / "products.md")
     assert len(blocks) >= 6  # one per product
     for number, block in enumerate(blocks):
-        event = parse_json(block, source=f"docs/products.md example {number}")
-        Event.from_dict(event)
-        path = tmp_path / f"example{number}.jsonl"
-        path.write_text(to_json(event) + "\n", encoding="utf-8")
+        Event.from_dict(parse_json(block, source=f"docs/products.md example {number}"))
+        path = tmp_path / f"example{number}.json"
+        path.write_text(block, encoding="utf-8")
         assert main(["validate", str(path)]) == 0, capsys.readouterr().err
     capsys.readouterr()
+    together = tmp_path / "examples.json"
+    together.write_text("\n".join(blocks), encoding="utf-8")
+    assert main(["validate", str(together), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["events"] == len(blocks)

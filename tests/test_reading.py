@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import SHARED, make_event
 from tracechain import reading
-from tracechain.errors import ValidationError
+from tracechain.errors import InputEncodingError, ValidationError
 from tracechain.events import Event, parse_json
 from tracechain.reading import Record, read_events, validate_records
 
@@ -231,6 +231,26 @@ def test_utf16_and_utf32_are_refused_naming_them_and_read_when_named(codec: str,
 def test_an_unknown_codec_is_refused() -> None:
     with pytest.raises(ValidationError, match="codec"):
         read_events(b"{}", encoding="klingon")
+
+
+def test_encoding_refusals_are_input_encoding_errors_and_other_refusals_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for data in (jsonl(EVENTS).decode().encode("gb18030") + "批号".encode("gb18030"), "{}".encode("utf-16"),
+                 b'{"a": "\xff"}\n', b'{"a": 1}\n' + b"\xff\xfe\x00\x01\n"):  # fmt: skip
+        errors = [r.error for r in read(data) if r.error is not None]
+        assert errors and isinstance(errors[0], InputEncodingError), errors
+    monkeypatch.setattr(reading, "MAX_LINE_BYTES", 100)
+    for data in (b"{broken\n", b'{"a": 1, "a": 2}\n', b'{"a": "' + b"x" * 200 + b'"}\n', b'"text"\n'):
+        (record,) = read(data)
+        assert record.error is not None and not isinstance(record.error, InputEncodingError), record.error
+
+
+def test_binary_data_is_named_as_such_and_stops_the_reading() -> None:
+    data = b'{"a": 1}\n' + b"SQLite format 3\x00\xff\x10\n" + jsonl(EVENTS)
+    records = read(data)
+    assert len(records) == 2 and records[1].line == 2
+    assert "binary data (a NUL byte at column 16)" in str(records[1].error)
 
 
 def test_a_utf8_file_with_one_broken_byte_is_not_called_gbk() -> None:

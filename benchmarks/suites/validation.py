@@ -1,9 +1,11 @@
 """Validation lines: what checking an event against the envelope and its product profile costs, per product, and as
-a share of appending events given as JSON dicts (what a producer sends) instead of pre-validated `Event` objects.
+a share of appending events given as JSON dicts (what a producer sends) instead of pre-validated `Event` objects;
+and what a new process pays for the compiled validators it needs, taken from the on-disk cache or compiled.
 """
 
 from __future__ import annotations
 
+import os
 import random
 
 from benchmarks.harness import Line, Measure, Peer, Run, interleaved, suite
@@ -78,3 +80,51 @@ def validation_suite(run: Run) -> None:
     run.record(line, lambda: [Event.from_dict(d, check_profile=profile) for d in dict_batches[0]])
     from_dicts.close()
     from_events.close()
+
+
+@suite("validators", "compiled validators a new process needs: from the on-disk cache, or compiled in memory")
+def validators_suite(run: Run) -> None:
+    """One event of every template (every product and step) in a process that has no validator in memory yet, as a
+    CLI process starts: with the cache folder already filled by an earlier process, against the cache turned off."""
+    if not run.source.profiles:
+        return
+    from tracechain import _compiled, profiles
+
+    templates = [t for ts in run.source.by_product().values() for t in ts]
+    folder = run.workdir / "validator-cache"
+    saved = os.environ.get(_compiled.CACHE_ENV)
+
+    def fresh_process(cache: str) -> None:
+        os.environ[_compiled.CACHE_ENV] = cache
+        profiles._specialised.cache_clear()
+        profiles._general.cache_clear()
+        _compiled._usable.cache_clear()
+        for template in templates:
+            Event.from_dict(template)
+
+    try:
+        fresh_process(str(folder))  # the earlier process that fills the cache
+        times = interleaved(
+            {"cached": lambda r: fresh_process(str(folder)), "compiled": lambda r: fresh_process("")},
+            max(3, run.plan.cli_rounds + 1),
+        )
+    finally:
+        if saved is None:
+            os.environ.pop(_compiled.CACHE_ENV, None)
+        else:
+            os.environ[_compiled.CACHE_ENV] = saved
+        profiles._specialised.cache_clear()
+        profiles._general.cache_clear()
+        _compiled._usable.cache_clear()
+    count = len(templates)
+    cached = Measure.of(f"one event of each of {count} templates, validators from the cache", times["cached"], count)
+    compiled = Measure.of("the same, validators compiled in memory (cache off)", times["compiled"], count)
+    line = Line(
+        "validation.validators",
+        "validation",
+        "validators for every product and step in a new process",
+        tracechain=cached,
+        peers=[Peer("variant", compiled)],
+        notes=[f"{len(list((folder / 'validators').iterdir()))} validators in the cache folder"],
+    )
+    run.record(line)

@@ -13,14 +13,24 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any, Final
 
 __all__: list[str] = []  # private: tracechain.events re-exports what is public
 
 
 def _load_schema() -> dict[str, Any]:
-    text = resources.files("tracechain.schemas").joinpath("event.schema.json").read_text(encoding="utf-8")
+    # Read beside the package's __init__ rather than through importlib.resources: every command that touches an
+    # event imports this module, and importlib.resources brings zipfile, tempfile and shutil with it.
+    spec = find_spec("tracechain.schemas")
+    path = Path(spec.origin).with_name("event.schema.json") if spec is not None and spec.origin else None
+    if path is not None and path.is_file():
+        text = path.read_text(encoding="utf-8")
+    else:  # installed somewhere that is not a folder (a zip): the general way
+        from importlib import resources
+
+        text = resources.files("tracechain.schemas").joinpath("event.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

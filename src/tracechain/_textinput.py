@@ -101,6 +101,8 @@ def looks_gb18030(raw: bytes) -> bool:
 
 
 def not_utf8(raw: bytes, error: UnicodeDecodeError, name: str) -> str:
+    if b"\x00" in raw:  # no text file holds a NUL byte, and UTF-16/32 would have shown in the first bytes
+        return f"expected UTF-8 text, found binary data (a NUL byte at column {raw.index(0) + 1}): not a file of events"
     if looks_gb18030(raw):
         return (
             "expected UTF-8 text, found GBK/GB18030 (the encoding Chinese Windows writes); convert it with "

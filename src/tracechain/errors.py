@@ -8,6 +8,8 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     │   ├── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
     │   ├── DocumentError         an input that cannot be read as an EPCIS document at all: not UTF-8 or JSON, a
     │   │                         key repeated in an object, not an EPCIS 2.0 document, a context it cannot read
+    │   ├── InputEncodingError    input that is not text in the encoding it is read in: UTF-16, GBK or binary
+    │   │                         data where UTF-8 was expected
     │   └── LabelError            a QR label payload or image that cannot be read: too long, not UTF-8, control
     │                             or bidi characters, unknown or non-canonical parts, an unreadable image file
     ├── StorageError              where a ledger is kept: a SQLite file missing, locked, not a ledger, damaged, used
@@ -48,6 +50,7 @@ __all__ = [
     "FetchError",
     "IdentifierError",
     "InconsistentLogError",
+    "InputEncodingError",
     "KeyFileError",
     "LabelError",
     "LabelSignatureError",
@@ -103,6 +106,11 @@ class DocumentError(ValidationError):
 
 class IdentifierError(ValidationError):
     """A malformed identifier: GTIN, SSCC, GLN, USCC, SC licence, trace code, Digital Link."""
+
+
+class InputEncodingError(ValidationError):
+    """Input that is not text in the encoding it is read in: UTF-16/32 or GBK/GB18030 where UTF-8 was expected,
+    binary data, or bytes the codec named does not decode. The message names what was seen and how to convert it."""
 
 
 class LabelError(ValidationError):

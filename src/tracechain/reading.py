@@ -41,7 +41,7 @@ from tracechain._jsonvalues import (
     skip,
 )
 from tracechain._textinput import Chain, Encoded, ends_line, foreign_encoding, looks_gb18030, not_utf8
-from tracechain.errors import ValidationError
+from tracechain.errors import InputEncodingError, ValidationError
 from tracechain.events import Event, scan_json
 
 __all__ = [
@@ -145,14 +145,16 @@ class _Reader:
         if encoding is not None:
             self.text = io.TextIOWrapper(self.binary, encoding=encoding, errors="strict", newline="\n")
 
-    def error(self, line: int, message: str, index: int | None = None) -> Record:
-        return Record(self.name, line, index, error=ValidationError(f"{self.name} line {line}: {message}"))
+    def error(self, line: int, message: str, index: int | None = None, *, encoding: bool = False) -> Record:
+        kind = InputEncodingError if encoding else ValidationError
+        return Record(self.name, line, index, error=kind(f"{self.name} line {line}: {message}"))
 
     # --- lines -------------------------------------------------------------------------------------------
 
-    def lines(self) -> Iterator[tuple[int, str | None, str, bool]]:
-        """(number, text, "", False) for each line; (number, None, why, stop) for one that cannot be read, where
-        ``stop`` says the input is in another encoding altogether and later lines would say the same."""
+    def lines(self) -> Iterator[tuple[int, str | None, str, bool, bool]]:
+        """(number, text, "", False, False) for each line; (number, None, why, stop, encoding) for one that cannot
+        be read: too long, or not text in the encoding (``encoding`` true), where ``stop`` says the input is in
+        another encoding altogether (or binary data) and later lines would say the same."""
         number = 0
         while True:
             try:
@@ -160,7 +162,8 @@ class _Reader:
                     self.text.readline(MAX_LINE_BYTES + 1) if self.text else self.binary.readline(MAX_LINE_BYTES + 1)
                 )
             except UnicodeDecodeError as e:
-                yield number + 1, None, f"expected {self.encoding} text, found bytes that are not ({e.reason})", True
+                why = f"expected {self.encoding} text, found bytes that are not ({e.reason})"
+                yield number + 1, None, why, True, True
                 return
             if not raw:
                 return
@@ -168,15 +171,16 @@ class _Reader:
             if len(raw) > MAX_LINE_BYTES and not ends_line(raw):
                 if not self._skip_line():
                     return
-                yield number, None, f"expected a line of at most {MAX_LINE_BYTES >> 20} MiB, found a longer one", False
+                why = f"expected a line of at most {MAX_LINE_BYTES >> 20} MiB, found a longer one"
+                yield number, None, why, False, False
                 continue
             if isinstance(raw, str):
-                yield number, (raw.removeprefix("\ufeff") if number == 1 else raw), "", False
+                yield number, (raw.removeprefix("\ufeff") if number == 1 else raw), "", False, False
                 continue
             try:
-                yield number, raw.decode("utf-8"), "", False
+                yield number, raw.decode("utf-8"), "", False, False
             except UnicodeDecodeError as e:
-                yield number, None, not_utf8(raw, e, self.name), looks_gb18030(raw)
+                yield number, None, not_utf8(raw, e, self.name), b"\x00" in raw or looks_gb18030(raw), True
 
     def _skip_line(self) -> bool:
         """Read past the rest of an over-long line; False at the end of the input."""
@@ -213,12 +217,12 @@ class _Reader:
 
     def records(self) -> Iterator[Record]:
         if self.foreign is not None:
-            yield self.error(1, self.foreign)
+            yield self.error(1, self.foreign, encoding=True)
             return
         started = False
-        for number, text, why, stop in self.lines():
+        for number, text, why, stop, encoding in self.lines():
             if text is None:
-                yield self.error(number, why)
+                yield self.error(number, why, encoding=encoding)
                 if stop:
                     return
                 continue
@@ -229,7 +233,7 @@ class _Reader:
                 if opens_without_closing(text):
                     rest, refused, at = self.rest(MAX_DOCUMENT_BYTES - len(text))
                     if rest is None:
-                        yield self.error(number + at, refused)
+                        yield self.error(number + at, refused, encoding=refused is not _TOO_LONG)
                     else:
                         yield from self.values(text + rest, number)
                     return
