@@ -45,8 +45,8 @@ _MAX_DOCUMENT = 1 << 30  # bytes read from standard input at most: a document is
     "--json",
     "as_json",
     is_flag=True,
-    help='Print one JSON object: {"source", "events", "appended", "skipped", "first", "seal", "existing",'
-    ' "event_ids"}.',
+    help='Print one JSON object: {"source", "events", "appended", "skipped", "repeated", "first", "seal",'
+    ' "existing", "event_ids"}.',
 )
 def import_(ledger: str, document: str, key_path: str, product: str | None, as_json: bool) -> int:
     """Import the events of an EPCIS 2.0 document into LEDGER as one signed batch.
@@ -96,12 +96,19 @@ def _imported(result: ImportResult, size: int) -> str:
         text += " " + _("(entries {first}..{last}, sealed at {seal})").format(
             first=result.first, last=result.seal - 1, seal=result.seal
         )
-    if result.skipped:
+    held = result.skipped - result.repeated
+    if held:
         text += _(", ") + ngettext(
             "skipped {count} already in the ledger (same event hash ID)",
             "skipped {count} already in the ledger (same event hash ID)",
-            result.skipped,
-        ).format(count=result.skipped)
+            held,
+        ).format(count=held)
+    if result.repeated:
+        text += _(", ") + ngettext(
+            "skipped {count} the document repeats (same event hash ID)",
+            "skipped {count} the document repeats (same event hash ID)",
+            result.repeated,
+        ).format(count=result.repeated)
     return text + _("; ledger size {size}").format(size=size)
 
 

@@ -34,11 +34,16 @@ def test_import_says_what_it_wrote_and_a_second_import_what_it_skipped(setup: di
     assert "imported 0 of 2 events" in out and "skipped 2 already in the ledger (same event hash ID)" in out
 
 
-def test_import_json_lists_every_event_id_in_document_order(setup: dict[str, Path]) -> None:  # noqa: F811
+def test_import_says_which_events_the_document_repeats_and_json_lists_every_event_id(
+    setup: dict[str, Path],  # noqa: F811
+) -> None:
+    code, out, _ = _import(setup, VALID / "cbv_spellings.jsonld")  # one event spelled five ways
+    assert code == 0 and out.startswith("imported 1 of 5 events")
+    assert ", skipped 4 the document repeats (same event hash ID)" in out and "already in the ledger" not in out
     code, out, _ = _import(setup, VALID / "cbv_spellings.jsonld", "--json")
     result = json.loads(out)
     assert code == 0
-    assert (result["events"], result["appended"], result["skipped"]) == (5, 1, 4)
+    assert (result["events"], result["appended"], result["skipped"], result["repeated"]) == (5, 0, 5, 0)
     read = read_document((VALID / "cbv_spellings.jsonld").read_bytes(), source="s")
     assert result["event_ids"] == [event_hash_id(e) for e in read]
 

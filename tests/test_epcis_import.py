@@ -63,7 +63,7 @@ def test_the_cbv_spellings_of_one_event_are_one_event(ledger: Ledger, actor_key:
     """The document spells one shipping event five ways (bare, compact and full CBV values, URN and Digital Link):
     one ID, recorded once, the other four counted as skipped."""
     result = _import(ledger, actor_key, VALID / "cbv_spellings.jsonld")
-    assert (result.events, result.appended, result.skipped, result.existing) == (5, 1, 4, ())
+    assert (result.events, result.appended, result.skipped, result.repeated, result.existing) == (5, 1, 4, 4, ())
     assert len(set(result.event_ids)) == 1
 
 
@@ -72,7 +72,7 @@ def test_importing_a_document_twice_adds_nothing_the_second_time(ledger: Ledger,
     size = ledger.size
     again = _import(ledger, actor_key, VALID / "transaction_event.jsonld")
     assert ledger.size == size
-    assert (again.appended, again.skipped, again.first, again.seal) == (0, 2, None, None)
+    assert (again.appended, again.skipped, again.repeated, again.first, again.seal) == (0, 2, 0, None, None)
     assert again.existing == tuple(range(first.first, first.seal))  # type: ignore[arg-type]
 
 

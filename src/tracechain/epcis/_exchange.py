@@ -47,6 +47,8 @@ class ImportResult:
     """Events written (one batch, one signature)."""
     skipped: int
     """Events not written: the ledger held their event hash ID already, or the document had it earlier."""
+    repeated: int = 0
+    """Of those skipped, the events the document itself had already (another spelling of one event, say)."""
     first: int | None = None
     """The first entry written; None when nothing was."""
     seal: int | None = None
@@ -62,6 +64,7 @@ class ImportResult:
             "events": self.events,
             "appended": self.appended,
             "skipped": self.skipped,
+            "repeated": self.repeated,
             "first": self.first,
             "seal": self.seal,
             "existing": list(self.existing),
@@ -116,6 +119,7 @@ def import_document(
         events=len(checked),
         appended=receipt.count,
         skipped=len(checked) - receipt.count,
+        repeated=len(checked) - receipt.count - len(receipt.existing),
         first=receipt.first if receipt.count else None,
         seal=receipt.seal_index,
         existing=tuple(dict.fromkeys(receipt.existing)),
