@@ -114,7 +114,9 @@ def validate(events: str, product: str | None, encoding: str | None, as_json: bo
             err=True,
         )
         for p in problems:
-            click.echo(f"  {where(p['line'], p['index'])}: {p['path']}: {p['message']}", err=True)
+            at = where(p["line"], p["index"])
+            text = _("{where}: {path}: {message}").format(where=at, path=p["path"], message=p["message"])
+            click.echo(f"  {text}", err=True)
     else:
         click.echo(ngettext("ok: {count} event valid", "ok: {count} events valid", count).format(count=count))
     return 1 if invalid else 0
