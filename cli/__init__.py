@@ -9,8 +9,8 @@ Exit codes, the same for every command (README.md has the table):
 - 0 `OK`: done; for a check, everything checked is as it should be.
 - 1 `FAILED`: a check failed or the ledger refused: events that are not valid, a key that may not sign them, a
   ledger or proof that does not verify, a lookup that found nothing.
-- 2 `USAGE`: the command cannot run as given: a bad option, a file missing, unreadable or not what it should be,
-  a wrong password, no password and no terminal to ask on.
+- 2 `USAGE`: the command cannot run as given: a bad option, a file missing, unreadable or not what it should be
+  (a document to import that is not EPCIS JSON-LD), a wrong password, no password and no terminal to ask on.
 - 3 `BUSY`: another program kept the ledger locked for longer than a write waits (a minute); try again.
 - 130 `INTERRUPTED`: stopped by Ctrl-C; an append says how much landed, and running it again appends the rest.
 """
@@ -24,6 +24,7 @@ import click
 from tracechain.errors import (
     AppendInterruptedError,
     CheckpointError,
+    DocumentError,
     EncodingError,
     IdentifierError,
     KeyFileError,
@@ -54,6 +55,7 @@ _FRAMES: tuple[tuple[type[TracechainError], str], ...] = (
     (StorageError, N_("the ledger file cannot be used")),
     (KeyFileError, N_("the key file cannot be used")),
     (IdentifierError, N_("a code is not valid")),
+    (DocumentError, N_("the file is not an EPCIS document tracechain can read")),
     (ValidationError, N_("the input is not valid")),
     (CheckpointError, N_("the checkpoint is not accepted")),
     (SignatureError, N_("a key or signature is not accepted")),
@@ -69,7 +71,7 @@ def exit_code(error: TracechainError) -> int:
         return INTERRUPTED
     if isinstance(error, LedgerBusyError):
         return BUSY
-    if isinstance(error, (KeyFileError, StorageError, PublishError)):
+    if isinstance(error, (KeyFileError, StorageError, PublishError, DocumentError)):
         return USAGE
     return FAILED
 

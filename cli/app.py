@@ -12,7 +12,7 @@ import click
 import tracechain
 from tracechain.i18n import LANGUAGES, use_language
 
-from . import demo, events, keys, labels, publish, reading, scanning, tracing, verifying, witness, writing
+from . import demo, events, exchange, keys, labels, publish, reading, scanning, tracing, verifying, witness, writing
 from .help import Context
 
 __all__ = ["cli"]
@@ -59,7 +59,7 @@ def _accept_lang(command: click.Command) -> None:
 cli.params.append(_lang_option(hidden=False))
 cli.context_class = Context
 
-for module in (keys, writing, reading, verifying, tracing, events, labels, scanning, publish, witness, demo):
+for module in (keys, writing, reading, verifying, tracing, events, exchange, labels, scanning, publish, witness, demo):
     for command in module.COMMANDS:
         cli.add_command(command)
         _accept_lang(command)

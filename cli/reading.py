@@ -166,10 +166,18 @@ def _selection(
     step: str | None,
     since: str | None,
     until: str | None,
+    event_id: str | None = None,
 ) -> Selection:
     from tracechain.errors import ValidationError
     from tracechain.records import Selection, parse_moment
+    from tracechain.storage.projections import event_id_key
     from tracechain.words import code_for
+
+    if event_id is not None:
+        try:
+            event_id_key(event_id)
+        except ValidationError as e:
+            raise click.BadParameter(str(e), param_hint="--event-id") from e
 
     step_code = None
     if step is not None:
@@ -195,12 +203,17 @@ def _selection(
         step=step_code,
         since=moments["--since"],
         until=moments["--until"],
+        event_id=event_id,
     )
 
 
 @click.command()
 @click.argument("ledger", type=InputFile(), help="The ledger file.")
 @click.option("--code", help="Only the events naming this item code (any spelling).")
+@click.option(
+    "--event-id",
+    help="Only the event with this GS1 event hash ID (ni:///sha-256;…?ver=CBV2.0, as tracechain export writes it).",
+)
 @click.option("--lot", help="Only the events of this lot: a lot number, or a lot-level code (GTIN + lot).")
 @click.option("--enterprise", help="Only the events recorded by this enterprise: its USCC, or part of its name.")
 @click.option("--product", type=click.Choice(sorted(PRODUCTS)), help="Only the events of this product.")
@@ -217,6 +230,7 @@ def _selection(
 def log(
     ledger: str,
     code: str | None,
+    event_id: str | None,
     lot: str | None,
     enterprise: str | None,
     product: str | None,
@@ -238,7 +252,7 @@ def log(
 
     if csv_path is not None and as_json:
         raise click.UsageError(_("give --csv or --json, not both"))
-    selection = _selection(code, lot, enterprise, product, step, since, until)
+    selection = _selection(code, lot, enterprise, product, step, since, until, event_id)
     with Ledger.open(ledger, readonly=True) as led:
         chosen = select(led, selection)
         if csv_path is not None:
@@ -258,6 +272,7 @@ def log(
             f"{option} {value}"
             for option, value in (
                 ("--code", code),
+                ("--event-id", event_id),
                 ("--lot", lot),
                 ("--enterprise", enterprise),
                 ("--product", product),
@@ -367,7 +382,7 @@ def _words(record: Record) -> dict[str, str]:
         "disposition": disposition_word(record.disposition) or "-",
         "type": event_type_word(record.event_type),
         "action": action_word(record.action),
-        "product": product_word(record.product),
+        "product": product_word(record.product) if record.product else _("none: a plain EPCIS event"),
         "quantity": _("; ").join(quantities),
         "signer": signer,
     }

@@ -35,6 +35,10 @@ OWNERS = {
     "zxingcpp": {"src/tracechain/qr.py"},
     "PIL": {"src/tracechain/qr.py"},
     "qrcode": {"src/tracechain/qr.py"},
+    # Test-only oracles: the library computes EPCIS hash IDs and checks documents itself.
+    "epcis_event_hash_generator": set(),
+    "pyld": set(),
+    "jsonschema": set(),
 }
 
 

@@ -6,6 +6,8 @@ Messages say where (entry index, JSON path, file), what was expected and what wa
     ├── EncodingError             bytes that are not tracechain's canonical msgpack
     ├── ValidationError           an event or document that breaks the envelope or a product profile
     │   ├── IdentifierError       a GTIN, SSCC, GLN, USCC, licence or trace code that is malformed
+    │   ├── DocumentError         an input that cannot be read as an EPCIS document at all: not UTF-8 or JSON, a
+    │   │                         key repeated in an object, not an EPCIS 2.0 document, a context it cannot read
     │   ├── InputEncodingError    input that is not text in the encoding it is read in: UTF-16, GBK or binary
     │   │                         data where UTF-8 was expected
     │   └── LabelError            a QR label payload or image that cannot be read: too long, not UTF-8, control
@@ -43,6 +45,7 @@ __all__ = [
     "AppendInterruptedError",
     "BundleError",
     "CheckpointError",
+    "DocumentError",
     "EncodingError",
     "FetchError",
     "IdentifierError",
@@ -92,6 +95,13 @@ class ValidationError(TracechainError):
         if len(self.problems) > 1 or self.problems[0][1] != str(self):
             lines += [f"  {path}: {text}" for path, text in self.problems]
         return "\n".join(lines)
+
+
+class DocumentError(ValidationError):
+    """An input that cannot be read as an EPCIS document at all (as opposed to a document with an event that breaks
+    the standard's rules): text that is not UTF-8 or JSON, a key repeated in one JSON object, a document that is not
+    an EPCIS 2.0 ``EPCISDocument`` or ``EPCISQueryDocument``, a ``@context`` that would have to be fetched or
+    redefines GS1's protected terms."""
 
 
 class IdentifierError(ValidationError):

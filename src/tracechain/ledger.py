@@ -49,6 +49,7 @@ from tracechain.storage import (
     BATCHES,
     DELEGATIONS,
     DIGESTS,
+    EVENT_IDS,
     ITEMS,
     LOTS,
     PROJECTIONS,
@@ -56,7 +57,7 @@ from tracechain.storage import (
     Projection,
     open_store,
 )
-from tracechain.storage.projections import event_digest, event_time
+from tracechain.storage.projections import event_digest, event_id_key, event_time
 
 if TYPE_CHECKING:
     from tracechain.checkpoints import Checkpoint
@@ -66,6 +67,7 @@ __all__ = ["DEFAULT_TILE_CACHE", "Ledger"]
 
 DEFAULT_TILE_CACHE = 4096
 _DUPLICATES = ("skip", "refuse", "allow")
+_IDENTITIES = ("bytes", "event_id")
 _MAX_TIME = (1 << 63) - 1
 _BY_KIND = {kind: [p for p in PROJECTIONS if kind in p.kinds] for p0 in PROJECTIONS for kind in p0.kinds}
 _REMEMBERED_RANGES = 4096
@@ -230,20 +232,32 @@ class Ledger:
         return receipt.first if receipt.count else receipt.existing[0]
 
     def append_many(
-        self, events: Iterable[Event | Mapping[str, Any]], key: SigningKey, *, duplicates: str = "skip"
+        self,
+        events: Iterable[Event | Mapping[str, Any]],
+        key: SigningKey,
+        *,
+        duplicates: str = "skip",
+        identity: str = "bytes",
     ) -> BatchReceipt:
         """Validate every event, then record them all as one signed batch, or nothing if any is invalid.
 
-        An event the ledger already holds (the same canonical event: a retried or resumed append) is handled by
-        ``duplicates``: ``"skip"`` (default) leaves it out and lists its index in the receipt's ``existing``,
-        ``"refuse"`` raises `ValidationError` and writes nothing, ``"allow"`` records it again.
+        An event the ledger already holds (a retried or resumed append) is handled by ``duplicates``: ``"skip"``
+        (default) leaves it out and lists its index in the receipt's ``existing``, ``"refuse"`` raises
+        `ValidationError` and writes nothing, ``"allow"`` records it again. ``identity`` says what makes two events
+        the same: ``"bytes"`` (default) the same canonical event; ``"event_id"`` the same GS1 event hash ID, which
+        leaves out eventID and recordTime and reads every spelling of a code or CBV value as one (what EPCIS
+        repositories use to recognise an event they already hold), with the same errorDeclaration or none: an
+        error declaration about an event the ledger holds is a record of its own. The same event twice in one
+        batch is recorded once either way.
         """
         if duplicates not in _DUPLICATES:
             raise ValidationError(f"duplicates must be one of {_DUPLICATES}, found {duplicates!r}")
+        if identity not in _IDENTITIES:
+            raise ValidationError(f"identity must be one of {_IDENTITIES}, found {identity!r}")
         checked = validate_all(events)
         if not checked:
             raise ValidationError("a batch needs at least one event")
-        return self._write_batch([("event", e) for e in checked], key, duplicates=duplicates)
+        return self._write_batch([("event", e) for e in checked], key, duplicates=duplicates, identity=identity)
 
     def register(self, verifier: str | VerifierKey, actor: str, key: SigningKey, *, role: str = "actor") -> int:
         """Register an actor's key (operator-signed); returns the entry index. A second key is a rotation."""
@@ -343,9 +357,10 @@ class Ledger:
         *,
         genesis_actor: str | None = None,
         duplicates: str = "allow",
+        identity: str = "bytes",
     ) -> BatchReceipt:
         try:
-            return self._write_batch_once(items, key, genesis_actor, duplicates)
+            return self._write_batch_once(items, key, genesis_actor, duplicates, identity)
         except BaseException:
             # The transaction rolled back: forget anything read or cached while it was open.
             self._edge = None
@@ -354,7 +369,12 @@ class Ledger:
             raise
 
     def _write_batch_once(
-        self, items: Sequence[tuple[str, Any]], key: SigningKey, genesis_actor: str | None, duplicates: str
+        self,
+        items: Sequence[tuple[str, Any]],
+        key: SigningKey,
+        genesis_actor: str | None,
+        duplicates: str,
+        identity: str,
     ) -> BatchReceipt:
         store = self._store
         structural = any(kind != "event" for kind, _ in items)
@@ -363,7 +383,10 @@ class Ledger:
             actor = genesis_actor or self._signer(registry, key, operator=structural).actor
             existing: list[int] = []
             if duplicates != "allow":  # inside the write transaction: no other writer can add one meanwhile
-                items, existing = self._leave_out_recorded(items)
+                if identity == "event_id":
+                    items, existing = self._leave_out_identified(items)
+                else:
+                    items, existing = self._leave_out_recorded(items)
                 if existing and duplicates == "refuse":
                     raise ValidationError(
                         f"{len(existing)} event(s) are already in the ledger (the first at entry {existing[0]});"
@@ -436,6 +459,37 @@ class Ledger:
                 seen.add(data)
             kept.append((kind, body))
         return kept, existing
+
+    def _leave_out_identified(self, items: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[int]]:
+        """The items without the events whose GS1 event hash ID the ledger (or an earlier item) already has with the
+        same ``errorDeclaration`` (none, or an equal one), and the entry indexes that have them.
+
+        The hash ID leaves errorDeclaration out so that an error declaration names the event it corrects: EPCIS
+        re-captures the erroneous event with the declaration added. That is a new record, not a repeat.
+        """
+        keys = [_id_key(body) if kind == "event" else None for kind, body in items]
+        stored: dict[str, list[int]] = {}
+        for sha, index in self._store.lookup_many(EVENT_IDS, {k for k in keys if k is not None}):
+            stored.setdefault(sha, []).append(index)
+        kept: list[tuple[str, Any]] = []
+        existing: list[int] = []
+        seen: list[tuple[str, Any]] = []
+        for item, id_key in zip(items, keys, strict=True):
+            if id_key is not None:
+                declared = item[1].data.get("errorDeclaration")
+                held = next((i for i in sorted(stored.get(id_key, ())) if self._declared(i) == declared), None)
+                if held is not None:
+                    existing.append(held)
+                    continue
+                if (id_key, declared) in seen:
+                    continue
+                seen.append((id_key, declared))
+            kept.append(item)
+        return kept, existing
+
+    def _declared(self, index: int) -> Any:
+        event = self.entry(index).event
+        return None if event is None else event.data.get("errorDeclaration")
 
     def _event_bytes(self, index: int) -> bytes | None:
         entry = self.entry(index)
@@ -591,8 +645,22 @@ class Ledger:
             raise StorageError(f"{self.path}: no entry {index} (the ledger has {self.size})")
         return Entry.from_bytes(data, expected_index=index)
 
-    def entries(self, code: str | None = None) -> Iterator[Entry]:
-        """Every entry in order, or with ``code`` the event entries naming that item (in any of its spellings)."""
+    def entries(self, code: str | None = None, *, event_id: str | None = None) -> Iterator[Entry]:
+        """Every entry in order; with ``code`` the event entries naming that item (in any of its spellings); with
+        ``event_id`` the event entries whose GS1 event hash ID it is (``ni:///sha-256;…?ver=CBV2.0``: one entry,
+        or more if the same event was recorded again with duplicates allowed)."""
+        if code is not None and event_id is not None:
+            raise ValidationError("look entries up by code or by event ID, not both")
+        if event_id is not None:
+            sha = event_id_key(event_id)
+            if EVENT_IDS not in self._store.built_projections():
+                raise StorageError(
+                    f"{self.path}: the ledger was written before its event ID index existed; open it for writing"
+                    f" once (tracechain reindex {self.path}) to build it"
+                )
+            for row in self._store.lookup(EVENT_IDS, sha):
+                yield self.entry(row[-1])
+            return
         if code is None:
             for index, data in self._store.iter_entries():
                 yield Entry.from_bytes(bytes(data), expected_index=index)
@@ -694,6 +762,12 @@ class Ledger:
         if proof.old_root != held.root:
             raise VerificationError(f"the ledger's root at size {held.size} differs from the checkpoint held")
         return proof
+
+
+def _id_key(event: Event) -> str:
+    from tracechain.epcis import event_hash_id  # loaded only by appends that match on event IDs
+
+    return event_id_key(event_hash_id(event.data))
 
 
 def _check_speakers(registry: KeyRegistry, actor: str, items: Sequence[tuple[str, Any]], first: int) -> None:

@@ -167,7 +167,8 @@ def parse_moment(text: str, *, end: bool = False) -> int:
 
 class Selection(NamedTuple):
     """What to list: the events of an item (``code``, any spelling) or a lot, by an enterprise (USCC, or part of its
-    name), of a product, at a step (CBV code), from ``since`` to ``until`` (microseconds, both included).
+    name), of a product, at a step (CBV code), from ``since`` to ``until`` (microseconds, both included), named by a
+    GS1 event hash ID (``event_id``).
 
     An empty selection selects every entry, genesis, keys and seals included; any field set selects events only.
     """
@@ -179,14 +180,18 @@ class Selection(NamedTuple):
     step: str | None = None
     since: int | None = None
     until: int | None = None
+    event_id: str | None = None
 
     @property
     def empty(self) -> bool:
         return all(value is None for value in self)
 
-    def matches(self, record: Record, *, lot: bool = True) -> bool:
-        """Whether the record answers the question (``lot=False``: the lot was already chosen by index)."""
+    def matches(self, record: Record, *, lot: bool = True, code: bool = False) -> bool:
+        """Whether the record answers the question (``lot=False``: the lot was already chosen by index; ``code``:
+        the item code was not, the entries having been chosen by event ID)."""
         if lot and self.lot is not None and record.lot != self.lot and self.lot not in record.codes:
+            return False
+        if code and self.code is not None and identifiers.canonical_code(self.code) not in record.codes:
             return False
         if self.enterprise is not None and not _enterprise_matches(self.enterprise, record):
             return False
@@ -209,7 +214,9 @@ def _enterprise_matches(wanted: str, record: Record) -> bool:
 
 def select(ledger: Ledger, selection: Selection) -> Iterator[tuple[Entry, Record | None]]:
     """Every entry the selection selects, in ledger order, with its record (None for entries that are not events)."""
-    if selection.code is not None:
+    if selection.event_id is not None:
+        yield from _looked_up(ledger, ledger.entries(event_id=selection.event_id), selection, lot=True, code=True)
+    elif selection.code is not None:
         yield from _looked_up(ledger, ledger.entries(selection.code), selection, lot=True)
     elif selection.lot is not None:
         yield from _looked_up(ledger, ledger.entries_of_lot(selection.lot), selection, lot=False)
@@ -218,12 +225,12 @@ def select(ledger: Ledger, selection: Selection) -> Iterator[tuple[Entry, Record
 
 
 def _looked_up(
-    ledger: Ledger, entries: Iterable[Entry], selection: Selection, *, lot: bool
+    ledger: Ledger, entries: Iterable[Entry], selection: Selection, *, lot: bool, code: bool = False
 ) -> Iterator[tuple[Entry, Record | None]]:
     for entry in entries:
         if entry.kind == "event":
             record = Record.of(entry, ledger.signer(entry.index))
-            if selection.matches(record, lot=lot):
+            if selection.matches(record, lot=lot, code=code):
                 yield entry, record
 
 

@@ -209,7 +209,7 @@ def test_a_ledger_written_before_the_genealogy_projections_gets_them_when_opened
     chain.close()
     con = sqlite3.connect(path)
     con.executescript(
-        "DROP TABLE lots; DROP TABLE links;"
+        "DROP TABLE lots; DROP TABLE links; DROP TABLE event_ids;"
         " UPDATE meta SET value = 'items,digests,delegations,batches' WHERE key = 'projections';"
     )
     con.commit()

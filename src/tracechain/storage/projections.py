@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from tracechain import identifiers
-from tracechain.errors import IdentifierError
+from tracechain.errors import IdentifierError, ValidationError
 
 if TYPE_CHECKING:
     from tracechain.events import Event
@@ -31,6 +32,7 @@ __all__ = [
     "DELEGATIONS",
     "DIGESTS",
     "DIGEST_MODULUS",
+    "EVENT_IDS",
     "HUB_PREFIX",
     "ITEMS",
     "LINKS",
@@ -38,6 +40,7 @@ __all__ = [
     "PROJECTIONS",
     "Projection",
     "event_digest",
+    "event_id_key",
     "event_time",
     "lot_key",
     "lot_pairs",
@@ -297,7 +300,41 @@ LINKS = Projection(
     " parent), by aggregation, association and transformation (through a hub per transformation)",
 )
 
-PROJECTIONS: tuple[Projection, ...] = (ITEMS, DIGESTS, DELEGATIONS, BATCHES, LOTS, LINKS)
+# --- GS1 event hash IDs ---------------------------------------------------------------------------------------
+
+_EVENT_ID_RE = re.compile(r"ni:///sha-256;([0-9A-Fa-f]{64})\?ver=CBV2\.0\Z")
+
+
+def event_id_key(event_id: str) -> str:
+    """The key the `EVENT_IDS` index holds for a GS1 event hash ID ``ni:///sha-256;{hex}?ver=CBV2.0``: its 64 hex
+    digits in lower case. Raises `ValidationError` for text of another form."""
+    found = _EVENT_ID_RE.match(event_id.strip()) if isinstance(event_id, str) else None
+    if found is None:
+        raise ValidationError(
+            f"expected a GS1 event hash ID such as ni:///sha-256;{'0' * 64}?ver=CBV2.0, found {event_id!r}"[:300]
+        )
+    return found[1].lower()
+
+
+def _event_id_rows(event: Event, index: int) -> list[Row]:
+    # The hash ID's rules live with the EPCIS exchange; loaded when the first ID is derived (an append, a verify, a
+    # reindex), never by a lookup, which only reads the index. It reads nothing but the event: a pure function of
+    # the model, as every projection's derive is.
+    from tracechain.epcis import event_hash_id
+
+    return [(event_id_key(event_hash_id(event.data)), index)]
+
+
+EVENT_IDS = Projection(
+    "event_ids",
+    (("sha256", "text"), ("idx", "integer")),
+    _event_id_rows,
+    "event ID index",
+    "each event's GS1 event hash ID (its SHA-256, hex) → its entries, so an event named by its content is one"
+    " lookup away and an EPCIS document imported again adds nothing",
+)
+
+PROJECTIONS: tuple[Projection, ...] = (ITEMS, DIGESTS, DELEGATIONS, BATCHES, LOTS, LINKS, EVENT_IDS)
 
 
 def row_digest(row: Iterable[Any]) -> int:
