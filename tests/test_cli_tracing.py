@@ -37,7 +37,7 @@ def test_trace_forward_and_back_as_json(chain: sc.Chain) -> None:
 def test_trace_prints_each_step_with_its_entry_and_limits_depth(chain: sc.Chain) -> None:
     code, out, _ = run("trace", *_paths(chain), "RM2", "--depth", "1")
     assert code == 0
-    assert "input_to" in out and "output" in out and "/21/" not in out
+    assert "input to" in out and "output" in out and "/21/" not in out  # relations in words, as people read them
     assert f"{chain.path('plant')} entry" in out
 
 
@@ -52,7 +52,7 @@ def test_recall_writes_the_csv_and_the_workbook(chain: sc.Chain, tmp_path: Path)
     csv_file, xlsx_file = tmp_path / "m.csv", tmp_path / "m.xlsx"
     code, out, _ = run("recall", *_paths(chain), "B1", "--csv", str(csv_file), "--xlsx", str(xlsx_file))
     assert code == 0
-    assert "units 8" in out and "sold 2" in out and "in_transit 4" in out
+    assert "units 8" in out and "sold 2" in out and "in transit 4" in out
     lines = csv_file.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("lot_code,gtin,product,quantity,unit,step")
     sheet = openpyxl.load_workbook(xlsx_file)["Movements 流向"]
