@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tracechain.audits.observe import KINDS, QUANTITIES, Context, Keyed, Seen, kind_of, spans
+from tracechain.audits.observe import KINDS, QUANTITIES, Context, Keyed, kind_of, spans
 from tracechain.audits.rules import RULES, AuditOptions
 from tracechain.entries import KeyRegistry
 from tracechain.errors import TracechainError
@@ -97,16 +97,16 @@ class StreamPass:
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         for end, span in spans(self.stores, self.at, self.trusted, self.context, self.options.workers):
-            for item in span:
+            for item in span:  # a `Seen` or a `Keyed`, or from a worker the plain tuple of one
                 try:
-                    if type(item) is Seen:
-                        self.event(item)
-                    else:
-                        assert type(item) is Keyed
-                        if item.kind == "seal":
-                            self.seal(item.body, item.entry)
+                    if len(item) == len(Keyed._fields):
+                        entry, kind, body = item
+                        if kind == "seal":
+                            self.seal(body, entry)
                         else:
-                            self.registry.apply(item.entry, item.kind, item.body)
+                            self.registry.apply(entry, kind, body)
+                    else:
+                        self.event(*item)
                 except (TracechainError, KeyError, TypeError, ValueError, AttributeError, IndexError):
                     continue  # a damaged entry: verification reports it under integrity
             if progress is not None:
@@ -123,48 +123,73 @@ class StreamPass:
                 [index, first],
             )
 
-    def event(self, seen: Seen) -> None:
-        index = seen.entry
-        self.facts.times[index] = seen.time
-        self.facts.kinds[index] = KINDS[seen.kind]
-        self.lots.lots.update(seen.lots)
-        if seen.future is not None:
-            self.find("future_time", seen.future, [index])
-        if seen.cold is not None:
-            self.find("cold_chain", seen.cold, [index])
-        for key in seen.lots:
-            if seen.failed:
-                self.lots.inspections.setdefault(key, []).append((seen.time, self.at, index))
-            if seen.handles:
-                self.lots.handled.setdefault(key, []).append((seen.time, self.at, index))
-        self._expiry(seen)
-        self._balance(seen)
-        if seen.unmatched is not None:
-            self.find("unmatched_receive", seen.unmatched[0], [index], seen.unmatched[1])
+    def event(
+        self,
+        index: int,
+        time: int,
+        kind: str,
+        lots: tuple[str, ...],
+        made: tuple[str, ...],
+        expiry: Any,
+        day: str,
+        failed: bool,
+        handles: bool,
+        by: str,
+        quantities: tuple[tuple[int, str, str, Any], ...],
+        parent: str,
+        empties: bool,
+        future: str | None,
+        cold: str | None,
+        unmatched: tuple[str, str | None] | None,
+    ) -> None:
+        """Fold one event (the fields of a `Seen`, in its order) into the state, and report what it shows."""
+        self.facts.times[index] = time
+        self.facts.kinds[index] = KINDS[kind]
+        self.lots.lots.update(lots)
+        if future is not None:
+            self.find("future_time", future, [index])
+        if cold is not None:
+            self.find("cold_chain", cold, [index])
+        for key in lots:
+            if failed:
+                self.lots.inspections.setdefault(key, []).append((time, self.at, index))
+            if handles:
+                self.lots.handled.setdefault(key, []).append((time, self.at, index))
+        self._expiry(index, kind, lots, made, expiry, day)
+        self._balance(index, kind, by, quantities, parent, empties)
+        if unmatched is not None:
+            self.find("unmatched_receive", unmatched[0], [index], unmatched[1])
 
     # --- the lot rules -------------------------------------------------------------------------------------
 
-    def _expiry(self, seen: Seen) -> None:
-        expiry, kind = seen.expiry, seen.kind
+    def _expiry(
+        self, index: int, kind: str, lots: tuple[str, ...], made: tuple[str, ...], expiry: Any, day: str
+    ) -> None:
         if isinstance(expiry, str):
-            for key in seen.made:
+            for key in made:
                 self.lots.expiry.setdefault(key, expiry)
         if kind not in ("receive", "sell"):
             return
-        for key in set(seen.lots):
+        for key in set(lots):
             until = self.lots.expiry.get(key, expiry if isinstance(expiry, str) else None)
             if until is None:
-                self.lots.pending_expiry.setdefault(key, []).append((seen.day, self.at, seen.entry, kind))
-            elif seen.day > until:
-                message = f"lot {key} {_done(kind)} on {seen.day}, after its expiry date {until}"
-                self.find("expired", message, [seen.entry], key)
+                self.lots.pending_expiry.setdefault(key, []).append((day, self.at, index, kind))
+            elif day > until:
+                self.find("expired", f"lot {key} {_done(kind)} on {day}, after its expiry date {until}", [index], key)
 
-    def _balance(self, seen: Seen) -> None:
-        kind, by, index = seen.kind, seen.by, seen.entry
+    def _balance(
+        self,
+        index: int,
+        kind: str,
+        by: str,
+        quantities: tuple[tuple[int, str, str, Any], ...],
+        parent: str,
+        empties: bool,
+    ) -> None:
         moves: list[tuple[str, str, int | Decimal]] = []  # (lot, uom, signed quantity) of loose goods
-        for position, code, uom, amount in seen.quantities:
+        for position, code, uom, amount in quantities:
             if position == _CHILD_QUANTITIES:
-                held = self.contents.setdefault(seen.parent, {})
+                held = self.contents.setdefault(parent, {})
                 if kind == "pack":
                     held[code, uom] = held.get((code, uom), 0) + amount
                     moves.append((code, uom, -amount))
@@ -175,8 +200,8 @@ class StreamPass:
                 moves.append((code, uom, -amount))
             elif position == _OUTPUT_QUANTITIES or kind in ("commission", "receive"):
                 moves.append((code, uom, amount))
-        if seen.empties:
-            for (code, uom), amount in self.contents.pop(seen.parent, {}).items():
+        if empties:
+            for (code, uom), amount in self.contents.pop(parent, {}).items():
                 moves.append((code, uom, amount))
         for code, uom, amount in moves:
             key = (code, by, uom)
