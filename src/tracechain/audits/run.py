@@ -156,7 +156,7 @@ def _finish(report: AuditReport, options: AuditOptions, now: datetime, lots: Lot
     for lot, inspections in sorted(lots.inspections.items()):
         failed += 1
         first, at, index = min(inspections)
-        handling = sorted(h for h in lots.handled.get(lot, []) if h[0] >= first)
+        handling = sorted(h for h in lots.handled.get(lot, ()) if h[0] >= first)
         if handling:
             dealt += 1
             when, h_at, h_index = handling[0]

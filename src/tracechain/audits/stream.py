@@ -14,10 +14,11 @@ entry.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from sys import intern
 from typing import Any
 
 from tracechain.audits.observe import KINDS, QUANTITIES, Context, Keyed, kind_of, spans
@@ -27,7 +28,7 @@ from tracechain.errors import TracechainError
 from tracechain.report import AuditReport
 from tracechain.storage import LedgerStore
 
-__all__ = ["KINDS", "Facts", "LotState", "StreamPass", "kind_of"]
+__all__ = ["KINDS", "Facts", "LotState", "Moments", "StreamPass", "kind_of"]
 
 _INDEXES_KEPT = 50  # entries named in one mass-balance finding, at most
 _CHILD_QUANTITIES = QUANTITIES.index("childQuantityList")
@@ -47,13 +48,34 @@ class Facts:
         return cls(array("q", bytes(8 * size)), bytearray(size))
 
 
+class Moments:
+    """(time, ledger, index) triples, 24 bytes each: a lot's inspections, or its recalls and destructions, which grow
+    with the ledger rather than with the lots (a tuple of three ints costs three times as much)."""
+
+    __slots__ = ("_flat",)
+
+    def __init__(self) -> None:
+        self._flat = array("q")
+
+    def append(self, moment: tuple[int, int, int]) -> None:
+        self._flat.extend(moment)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        flat = self._flat
+        for i in range(0, len(flat), 3):
+            yield flat[i], flat[i + 1], flat[i + 2]
+
+    def __len__(self) -> int:
+        return len(self._flat) // 3
+
+
 @dataclass(slots=True)
 class LotState:
     """What the lot rules carry across ledgers."""
 
     expiry: dict[str, str] = field(default_factory=dict)  # lot key → expiry date (YYYY-MM-DD)
-    inspections: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)  # lot → (time, ledger, index)
-    handled: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)  # lot → recalls, destructions
+    inspections: dict[str, Moments] = field(default_factory=dict)  # lot → non-conformant inspections
+    handled: dict[str, Moments] = field(default_factory=dict)  # lot → recalls, destructions
     pending_expiry: dict[str, list[tuple[str, int, int, str]]] = field(default_factory=dict)
     lots: set[str] = field(default_factory=set)
 
@@ -152,9 +174,9 @@ class StreamPass:
             self.find("cold_chain", cold, [index])
         for key in lots:
             if failed:
-                self.lots.inspections.setdefault(key, []).append((time, self.at, index))
+                self.lots.inspections.setdefault(key, Moments()).append((time, self.at, index))
             if handles:
-                self.lots.handled.setdefault(key, []).append((time, self.at, index))
+                self.lots.handled.setdefault(key, Moments()).append((time, self.at, index))
         self._expiry(index, kind, lots, made, expiry, day)
         self._balance(index, kind, by, quantities, parent, empties)
         if unmatched is not None:
@@ -189,12 +211,15 @@ class StreamPass:
         moves: list[tuple[str, str, int | Decimal]] = []  # (lot, uom, signed quantity) of loose goods
         for position, code, uom, amount in quantities:
             if position == _CHILD_QUANTITIES:
+                # Open containers are the state that grows with the ledger: their few lot codes and units are kept
+                # once each rather than once per container (each record brings its own copies from a worker).
+                slot = (intern(code), intern(uom))
                 held = self.contents.setdefault(parent, {})
                 if kind == "pack":
-                    held[code, uom] = held.get((code, uom), 0) + amount
+                    held[slot] = held.get(slot, 0) + amount
                     moves.append((code, uom, -amount))
                 else:  # unpacked: back to loose goods
-                    held[code, uom] = held.get((code, uom), 0) - amount
+                    held[slot] = held.get(slot, 0) - amount
                     moves.append((code, uom, amount))
             elif position == _INPUT_QUANTITIES or kind in ("ship", "sell", "destroy", "decommission"):
                 moves.append((code, uom, -amount))
