@@ -17,7 +17,8 @@ from tracechain.i18n import gettext as _
 if TYPE_CHECKING:
     from tracechain.checkpoints import Checkpoint
     from tracechain.keys import SigningKey, VerifierKey
-    from tracechain.witness import WitnessEndpoint
+    from tracechain.verification import WitnessPolicy
+    from tracechain.witness import CosignerKey, WitnessEndpoint
 
 PASSWORD_ENV = "TRACECHAIN_PASSWORD"
 COMMAND_ENV = "TRACECHAIN_COMMAND"  # how hints spell the command, set by tasks.py: "python3 tasks.py tracechain"
@@ -64,6 +65,42 @@ def verifier(value: str, hint: str = "VERIFIER") -> VerifierKey:
             ),
             param_hint=hint,
         ) from e
+
+
+def cosigner(value: str, hint: str = "--witness") -> CosignerKey:
+    """A witness's cosigner key given as its string (what ``tracechain witness vkey`` prints), a file holding one,
+    or the witness's key file (its password asked for only if the file does not state its public key); anything
+    else is a usage error naming ``hint``."""
+    from tracechain.errors import KeyFileError, SignatureError
+    from tracechain.witness import CosignerKey, cosigner_from_file
+
+    if os.path.lexists(value):
+        try:
+            return cosigner_from_file(value, lambda: password(value))
+        except KeyFileError as e:
+            raise click.BadParameter(str(e), param_hint=hint) from e
+    try:
+        return CosignerKey.parse(value)
+    except SignatureError as e:
+        raise click.BadParameter(
+            _("{value!r} is neither a file nor a witness cosigner key string (NAME+KEYID+KEY): {problem}").format(
+                value=value, problem=e
+            ),
+            param_hint=hint,
+        ) from e
+
+
+def witness_policy(values: tuple[str, ...], quorum: int | None) -> WitnessPolicy | None:
+    """The witness policy of ``--witness`` (cosigner keys, strings or files) and ``--quorum``: None when no witness
+    is named; a quorum without witnesses, above their number, or a witness named twice is a usage error."""
+    from tracechain.errors import TracechainError
+    from tracechain.verification import WitnessPolicy
+
+    keys = [cosigner(v, "--witness") for v in values]
+    try:
+        return WitnessPolicy.of(keys, quorum)
+    except TracechainError as e:
+        raise click.BadParameter(str(e), param_hint="--witness/--quorum") from e
 
 
 def read_checkpoint(path: str, hint: str) -> tuple[str, Checkpoint]:

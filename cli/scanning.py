@@ -4,21 +4,25 @@ bundle), `tracechain verify-bundle` checks a proof bundle offline. Exit 0 only f
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tracechain.errors import LabelError, TracechainError
 from tracechain.i18n import gettext as _
 
-from .common import InputFile, emit, verifier
+from .common import InputFile, emit, verifier, witness_policy
 
 if TYPE_CHECKING:
     from tracechain import scan
     from tracechain.keys import VerifierKey
     from tracechain.labels import Label
     from tracechain.storage.scanlog import ScanLog, ScanRecord
+    from tracechain.verification import WitnessPolicy
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _read_bundle(path: str, option: str) -> bytes:
@@ -30,7 +34,10 @@ def _read_bundle(path: str, option: str) -> bytes:
         data = f.read(bundles.MAX_BUNDLE_BYTES + 1)
     if not data.startswith(bundles.BUNDLE_HEADER.encode() + b"\n"):
         raise click.BadParameter(
-            f"{path}: not a proof bundle (it does not start with {bundles.BUNDLE_HEADER})", param_hint=option
+            _("{path}: not a proof bundle (it does not start with {header})").format(
+                path=path, header=bundles.BUNDLE_HEADER
+            ),
+            param_hint=option,
         )
     return data
 
@@ -108,6 +115,29 @@ def _labels(image: str | None, payload: str | None) -> list[Label]:
     return out
 
 
+def _witness_options(what: str) -> Callable[[F], F]:
+    """``--witness KEY...`` and ``--quorum K``: the witnesses whose cosignatures ``what`` must carry."""
+
+    def add(command: F) -> F:
+        command = click.option(
+            "--quorum",
+            type=click.IntRange(1),
+            default=None,
+            metavar="K",
+            help=f"How many of the --witness keys must have cosigned {what} (default: all of them).",
+        )(command)
+        return click.option(
+            "--witness",
+            "witness_keys",
+            multiple=True,
+            metavar="KEY",
+            help="A witness's cosigner key (name+id+key, type 0x04, as tracechain witness vkey prints it; or a file"
+            " holding it, or the witness's key file) whose cosignature counts toward --quorum. Repeatable.",
+        )(command)
+
+    return add
+
+
 def _show(result: scan.Verdict) -> None:
     words = result.to_dict()["verdict_words"]
     click.echo(f"{result.verdict}  {words['zh']} / {words['en']}  {result.code}")
@@ -141,8 +171,8 @@ def _show(result: scan.Verdict) -> None:
     "verifiers",
     multiple=True,
     metavar="KEY",
-    help="A log (operator) or witness verifier key, or a file holding one: the checkpoint must be signed by it"
-    " (needed with --bundle; with --ledger the ledger's own operator keys are used when none is given). Repeatable.",
+    help="A log (operator) verifier key, or a file holding one: the checkpoint must be signed by it (needed with"
+    " --bundle; with --ledger the ledger's own operator keys are used when none is given). Repeatable.",
 )
 @click.option(
     "--issuer",
@@ -172,6 +202,7 @@ def _show(result: scan.Verdict) -> None:
 )
 @click.option("--by", metavar="WHO", help="Who scanned: a shop's USCC, an inspector, an app's user ID.")
 @click.option("--first-sale", is_flag=True, help="The scan is at the point of sale (a second one is a clone).")
+@_witness_options("the checkpoint the history is proved against")
 def scan_command(
     image: str | None,
     payload: str | None,
@@ -187,13 +218,17 @@ def scan_command(
     lon: float | None,
     by: str | None,
     first_sale: bool,
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
 ) -> int:
-    """Give the verdict on a label: GENUINE, UNKNOWN_CODE, FORGED, RECALLED, EXPIRED, DESTROYED_OR_SOLD or
-    SUSPECTED_CLONE, with the reasons and the item's history in Chinese and English, each event proved against the
-    latest signed checkpoint.
+    """Give the verdict on a label: GENUINE, UNKNOWN_CODE, FORGED, RECALLED, EXPIRED, DESTROYED_OR_SOLD,
+    SUSPECTED_CLONE or UNWITNESSED, with the reasons and the item's history in Chinese and English, each event
+    proved against the latest signed checkpoint.
 
     The label comes from IMAGE (PNG or JPEG; every label in it is judged), from --text, or, with --bundle alone,
-    is the bundle's item. The history comes from --ledger or --bundle. Exits 0 only when every code is GENUINE.
+    is the bundle's item. The history comes from --ledger or --bundle. With --witness, K of the named witnesses
+    must have cosigned the checkpoint: from a ledger the verdict is UNWITNESSED otherwise, and a bundle without
+    them fails as verify-bundle would. Exits 0 only when every code is GENUINE.
     """
     from tracechain import scan
 
@@ -206,6 +241,7 @@ def scan_command(
     if scan_log is not None and region is None:
         raise click.UsageError(_("--record needs --region (and --when, unless the scan is now)"))
     keys = [verifier(v, "--verifier") for v in verifiers]
+    policy = witness_policy(witness_keys, quorum)
     owners = _issuers(issuer_specs)
     this_scan = _scan(when, region, lat, lon, by, first_sale)
     found = _labels(image, payload)
@@ -213,7 +249,7 @@ def scan_command(
 
     log = ScanLog(scan_log) if scan_log is not None else None
     try:
-        results = _judge(found, ledger, bundle_path, keys, owners, this_scan, log)
+        results = _judge(found, ledger, bundle_path, keys, owners, this_scan, log, policy)
     finally:
         if log is not None:
             log.close()
@@ -234,13 +270,20 @@ def _judge(
     owners: scan.Issuers,
     this_scan: ScanRecord | None,
     log: ScanLog | None,
+    policy: WitnessPolicy | None,
 ) -> list[scan.Verdict]:
     from tracechain import bundles
 
     if bundle_path is not None:
         if not keys:
             raise click.UsageError(_("--bundle needs the log's --verifier key to check the bundle's checkpoint"))
-        report = bundles.verify_bundle(_read_bundle(bundle_path, "--bundle"), keys, subject=bundle_path)
+        report = bundles.verify_bundle(
+            _read_bundle(bundle_path, "--bundle"),
+            keys,
+            subject=bundle_path,
+            witnesses=policy.witnesses if policy else (),
+            quorum=policy.quorum if policy else None,
+        )
         report.raise_for_problems()
         history: Any = report.history
         subjects: list[Label | None] = list(found) or [None]
@@ -251,12 +294,12 @@ def _judge(
                         code=label.code, item=report.code
                     )
                 )
-        return [_one(label, history, report.code, keys, owners, this_scan, log) for label in subjects]
+        return [_one(label, history, report.code, keys, owners, this_scan, log, policy) for label in subjects]
     assert ledger is not None
     from tracechain import Ledger
 
     with Ledger.open(ledger, readonly=True) as led:
-        return [_one(label, led, None, keys, owners, this_scan, log) for label in found]
+        return [_one(label, led, None, keys, owners, this_scan, log, policy) for label in found]
 
 
 def _one(
@@ -267,6 +310,7 @@ def _one(
     owners: scan.Issuers,
     this_scan: ScanRecord | None,
     log: ScanLog | None,
+    policy: WitnessPolicy | None,
 ) -> scan.Verdict:
     from tracechain import scan
 
@@ -274,7 +318,17 @@ def _one(
     assert subject is not None
     current = None if this_scan is None else dataclasses.replace(this_scan, code=subject)
     earlier = log.scans(subject) if log is not None else []
-    result = scan.verdict(label, history, code=code, issuers=owners, log_keys=keys, scan=current, scans=earlier)
+    result = scan.verdict(
+        label,
+        history,
+        code=code,
+        issuers=owners,
+        log_keys=keys,
+        scan=current,
+        scans=earlier,
+        witnesses=policy.witnesses if policy else (),
+        quorum=policy.quorum if policy else None,
+    )
     if log is not None and current is not None and result.verdict != scan.FORGED:
         log.record([current])  # a forged label's scan is not a sighting of the code it copies
     return result
@@ -288,17 +342,33 @@ def _one(
     multiple=True,
     required=True,
     metavar="KEY",
-    help="The log's (operator's) verifier key, or a file holding one; also any witness whose cosignature the"
-    " bundle's checkpoint carries. Repeatable.",
+    help="The log's (operator's) verifier key, or a file holding one. Repeatable.",
 )
-@click.option("--json", "as_json", is_flag=True, help='Print {"ok", "code", "checkpoint", "entries", "problems", ...}.')
-def verify_bundle_command(bundle_path: str, verifiers: tuple[str, ...], as_json: bool) -> int:
-    """Check a proof bundle offline: every entry proved in its signed checkpoint, every batch signature by a key
-    the bundle's key entries register, the item named by its events. Exits 0 when it holds, 1 when it does not."""
+@_witness_options("the bundle's checkpoint")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"ok", "code", "checkpoint", "entries", "witnesses", "problems", ...}.',
+)
+def verify_bundle_command(
+    bundle_path: str, verifiers: tuple[str, ...], witness_keys: tuple[str, ...], quorum: int | None, as_json: bool
+) -> int:
+    """Check a proof bundle offline: every signature on its checkpoint by a key given (the log's --verifier keys,
+    the --witness keys), every entry proved in that checkpoint, every batch signature by a key the bundle's key
+    entries register, the item named by its events; with --witness, K of the named witnesses must have cosigned the
+    checkpoint. Exits 0 when it holds, 1 when it does not."""
     from tracechain import bundles
 
     keys = [verifier(v, "--verifier") for v in verifiers]
-    report = bundles.verify_bundle(_read_bundle(bundle_path, "FILE"), keys, subject=bundle_path)
+    policy = witness_policy(witness_keys, quorum)
+    report = bundles.verify_bundle(
+        _read_bundle(bundle_path, "FILE"),
+        keys,
+        subject=bundle_path,
+        witnesses=policy.witnesses if policy else (),
+        quorum=policy.quorum if policy else None,
+    )
     if as_json:
         emit(report.to_dict())
     elif report.ok:
@@ -317,6 +387,15 @@ def verify_bundle_command(bundle_path: str, verifiers: tuple[str, ...], as_json:
                 signatures=report.signatures_checked,
             )
         )
+        if policy is not None:
+            click.echo(
+                _("cosigned by {names}: {count} of the {named} named witnesses, {required} required").format(
+                    names=", ".join(w.name for w in report.cosigned_by),
+                    count=len(report.cosigned_by),
+                    named=len(policy.witnesses),
+                    required=policy.quorum,
+                )
+            )
     else:
         click.echo(_("FAILED: {file}").format(file=bundle_path), err=True)
         for p in report.to_dict()["problems"]:

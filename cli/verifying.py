@@ -5,7 +5,6 @@ root also in the base64 its note carries, so that the two can be compared by eye
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
@@ -14,10 +13,7 @@ from tracechain.errors import FetchError, LedgerFormatError, TracechainError
 from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
 
-from .common import InputFile, LedgerLocation, emit, labelled, read_checkpoint, verifier
-
-if TYPE_CHECKING:
-    from tracechain.verification import WitnessPolicy
+from .common import InputFile, LedgerLocation, emit, labelled, read_checkpoint, verifier, witness_policy
 
 
 def _held(ledger: str, paths: tuple[str, ...]) -> list[str]:
@@ -51,16 +47,6 @@ def _held(ledger: str, paths: tuple[str, ...]) -> list[str]:
     return notes
 
 
-def _policy(keys: tuple[str, ...], quorum: int | None) -> WitnessPolicy | None:
-    """The witness policy of --witness and --quorum; one that cannot be met is a usage error."""
-    from tracechain.verification import WitnessPolicy
-
-    try:
-        return WitnessPolicy.of(keys, quorum)
-    except TracechainError as e:
-        raise click.BadParameter(str(e), param_hint="--witness/--quorum") from e
-
-
 @click.command()
 @click.argument("ledger", type=LedgerLocation())
 @click.option(
@@ -87,7 +73,8 @@ def _policy(keys: tuple[str, ...], quorum: int | None) -> WitnessPolicy | None:
     "witness_keys",
     multiple=True,
     metavar="KEY",
-    help="A witness's cosigner key (name+id+key, type 0x04) whose cosignature counts toward --quorum. Repeatable.",
+    help="A witness's cosigner key (name+id+key, type 0x04, as tracechain witness vkey prints it; or a file"
+    " holding it, or the witness's key file) whose cosignature counts toward --quorum. Repeatable.",
 )
 @click.option(
     "--quorum",
@@ -111,7 +98,7 @@ def verify(
 
     JSON output: {"ok", "size", "root", "first_bad_index", "problems": [{"index", "message"}], ...}.
     """
-    policy = _policy(witness_keys, quorum)
+    policy = witness_policy(witness_keys, quorum)
 
     held = _held(ledger, checkpoint_files)
     bar = None

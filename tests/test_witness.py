@@ -118,8 +118,12 @@ def test_a_quorum_needs_k_distinct_named_witnesses() -> None:
     one = checkpoint + cosign(text, W1, 1)
     two = one + cosign(text, W2, 2)
     assert require_quorum(two, witnesses, 2) == [CosignerKey.of(W1), CosignerKey.of(W2)]
-    with pytest.raises(QuorumError, match=r"1 of the 2 .*missing: witness\.example/w2, witness\.example/w3"):
+    with pytest.raises(QuorumError) as short:
         require_quorum(one, witnesses, 2)
+    assert str(short.value) == (
+        "cosigned by 1 of the 3 named witnesses (witness.example/w1); 2 required;"
+        " missing: witness.example/w2, witness.example/w3"
+    )
     with pytest.raises(QuorumError, match="cannot be met"):
         require_quorum(two, witnesses[:1], 2)
     with pytest.raises(QuorumError, match="named twice"):

@@ -3,6 +3,10 @@
 - audit: ``tracechain.audit(path)`` (verify on all cores, then the streaming pass and the item pass) beside
   ``tracechain.verify(path)``, the integrity part alone, measured in the same rounds; the goal is a million-event
   audit in at most 60 s. Its peak memory is the ``memory.audit`` line of the memory suite (a child process).
+- audit passes: the audit's own passes over a ledger its verify found intact — the streaming pass reading spans on
+  worker processes (`audits.observe`) and folding them (`audits.stream`), then the item pass — beside the same
+  passes in one process and the first straightforward streaming pass (tests/audit_reference.py: every entry decoded
+  with the full canonical check and judged rule by rule, in one process) followed by the same item pass.
 - trace: a lot of 10,000 serialised units (commissioned in ten events, packed 20 to a case and 20 cases to a
   pallet, the pallets shipped) is added to the growing ledger once, at the first size measured, so every later size
   holds it too; the line is a forward trace of the lot with where each unit is now (a fresh `Genealogy` each round,
@@ -125,6 +129,78 @@ def audit_suite(run: Run, stage: Stage) -> None:
     if stage.size >= _MILLION:
         line.targets = [Target("audit of 1M events ≤ 60 s", audited.value, 60.0, higher_is_better=False, unit="s")]
     run.record(line, lambda: tracechain.audit(stage.path))
+
+
+def _passes(path: Any, workers: int | None, reference: bool = False) -> dict[str, int]:
+    """The audit's streaming and item passes over ``path``, as `audit` runs them after a verify that found it intact;
+    with ``reference`` the straightforward streaming pass instead. Returns the findings' counts."""
+    from datetime import UTC, datetime
+
+    from tests.audit_reference import ReferenceStreamPass
+    from tracechain.audits.items import ItemPass
+    from tracechain.audits.rules import AuditOptions
+    from tracechain.audits.stream import LotState, StreamPass
+    from tracechain.report import AuditReport
+    from tracechain.storage import open_store
+
+    location = str(path)
+    store = open_store(location, readonly=True)
+    try:
+        report = AuditReport(location, ledgers=[location])
+        options, now, size = AuditOptions(workers=workers), datetime.now(UTC), store.size()
+        kind = ReferenceStreamPass if reference else StreamPass
+        stream = kind(report, options, now, LotState(), [store], [location], 0, size)
+        stream.run()
+        ItemPass(report, [store], [location], [stream.facts]).run()
+        return report.counts()
+    finally:
+        store.close()
+
+
+@size_suite("audit-passes", "the audit's own passes beside the first straightforward ones")
+def audit_passes_suite(run: Run, stage: Stage) -> None:
+    run.log(f"audit passes at {stage.size:,} entries ({run.plan.verify_repeats} rounds)")
+    counts: list[dict[str, int]] = []
+    times = interleaved(
+        {
+            "fast": lambda r: counts.append(_passes(stage.path, None)),
+            "one-core": lambda r: counts.append(_passes(stage.path, 1)),
+            "reference": lambda r: counts.append(_passes(stage.path, 1, reference=True)),
+        },
+        run.plan.verify_repeats,
+    )
+    if any(c != counts[0] for c in counts):
+        raise AssertionError(f"the passes found different things: {counts}")
+    line = Line(
+        "audit.passes",
+        "trace",
+        "the audit's streaming and item passes over a verified ledger",
+        size=stage.size,
+        tracechain=Measure.of(
+            "streaming pass on all cores (spans read on workers, folded in order) + item pass",
+            times["fast"],
+            stage.size,
+            "entry",
+        ),
+        peers=[
+            Peer(
+                "variant",
+                Measure.of("the same passes in one process", times["one-core"], stage.size, "entry"),
+            ),
+            Peer(
+                "reference",
+                Measure.of(
+                    "the first straightforward streaming pass (every entry decoded with the full check, one process)"
+                    " + the same item pass",
+                    times["reference"],
+                    stage.size,
+                    "entry",
+                ),
+            ),
+        ],
+        notes=[f"findings on the benchmark ledger: {counts[-1]}"],
+    )
+    run.record(line, lambda: _passes(stage.path, None))
 
 
 @size_suite("trace", "forward trace of a lot to 10,000 units")

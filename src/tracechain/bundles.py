@@ -7,7 +7,8 @@ entry is one of the leaves under that root, and the key entries (and delegations
 Each entry's proof is a C2SP tlog-proof (``c2sp.org/tlog-proof@v1``) whose ``extra`` line carries the entry's
 bytes, so any tlog-proof reader can check every entry against the checkpoint. The byte layout is docs/SPEC.md
 §10; `write_bundle` makes one from a ledger, `parse_bundle` reads one strictly (one spelling: any other is
-refused), `verify_bundle` checks one and returns a `BundleReport` whose `history` a verdict can use.
+refused), `verify_bundle` checks one and returns a `BundleReport` whose `history` a verdict can use. A witness
+policy (`verification.WitnessPolicy`: k of n named witnesses) makes a checkpoint without its cosignatures a problem.
 
 The module is longer than most because the layout, its one-spelling reader and the checks are one specification
 read together (as `tracechain.labels` is for label payloads); apart, each would restate the others' rules.
@@ -25,12 +26,19 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from tracechain import identifiers
 from tracechain.checkpoints import Checkpoint, open_checkpoint
 from tracechain.entries import Entry, KeyRegistry, batch_message, speaks_for
-from tracechain.errors import BundleError, EncodingError, IdentifierError, ProofError, SignatureError, TracechainError
+from tracechain.errors import (
+    BundleError,
+    EncodingError,
+    IdentifierError,
+    ProofError,
+    SignatureError,
+    TracechainError,
+)
 from tracechain.events import Event
 from tracechain.evidence import MemoryStore, RecordingStore, collect, genealogy_of
 from tracechain.keys import VerifierKey
@@ -40,6 +48,10 @@ from tracechain.proofs import InclusionProof
 from tracechain.report import Report
 from tracechain.storage.projections import DELEGATIONS
 from tracechain.trace import Genealogy
+
+if TYPE_CHECKING:  # loaded where a bundle is checked: `prove --bundle` and lookups need neither
+    from tracechain.verification import WitnessPolicy
+    from tracechain.witness import CosignerKey
 
 __all__ = [
     "BUNDLE_HEADER",
@@ -327,6 +339,8 @@ class BundleReport(Report):
     events: int = 0
     signatures_checked: int = 0
     bundle: Bundle | None = None
+    witnesses: WitnessPolicy | None = None
+    cosigned_by: tuple[CosignerKey, ...] = ()
     _history: BundleHistory | None = field(default=None, repr=False)
 
     what: ClassVar[str] = "proof bundle fails verification"
@@ -350,8 +364,21 @@ class BundleReport(Report):
             "entries": self.entries,
             "events": self.events,
             "signatures_checked": self.signatures_checked,
+            "witnesses": _witnessing(self.witnesses, self.cosigned_by),
             "problems": [p.to_dict() for p in self.sorted_problems()],
         }
+
+
+def _witnessing(policy: WitnessPolicy | None, cosigned: Sequence[CosignerKey]) -> dict[str, Any] | None:
+    """The JSON of a witness policy and who met it: ``{"required", "named", "cosigned_by"}`` (key names), or None
+    when no witness was asked for."""
+    if policy is None:
+        return None
+    return {
+        "required": policy.quorum,
+        "named": [w.name for w in policy.witnesses],
+        "cosigned_by": [w.name for w in cosigned],
+    }
 
 
 class BundleHistory:
@@ -364,8 +391,10 @@ class BundleHistory:
         proofs: Mapping[int, InclusionProof],
         signers: Mapping[int, tuple[str, str]],
         name: str,
+        note: str = "",
     ) -> None:
         self._checkpoint = checkpoint
+        self._note = note
         self._genealogy = genealogy_of([MemoryStore(entries, name)], [name])
         self._proofs = dict(proofs)
         self._signers = dict(signers)
@@ -378,6 +407,11 @@ class BundleHistory:
     def checkpoint(self) -> Checkpoint | None:
         return self._checkpoint
 
+    @property
+    def note(self) -> str | None:
+        """The bundle's signed checkpoint note, with every cosignature line it carries."""
+        return self._note or None
+
     def proofs(self, indexes: Sequence[int]) -> dict[int, InclusionProof]:
         return {i: self._proofs[i] for i in indexes if i in self._proofs}
 
@@ -385,19 +419,45 @@ class BundleHistory:
         return self._signers.get(index)
 
 
-def _open_strictly(note: str, verifiers: Sequence[VerifierKey], report: BundleReport) -> Checkpoint | None:
-    """The checkpoint, opened so that every signature line must be checked: a line no verifier key can check
-    is a problem here (in a bundle nothing may go unchecked), unlike C2SP's rule for notes in general."""
+def _open_strictly(
+    note: str, verifiers: Sequence[VerifierKey], policy: WitnessPolicy | None, report: BundleReport
+) -> Checkpoint | None:
+    """The checkpoint, opened with the log's verifier keys. Without a witness policy every signature line must be
+    checked: a line no verifier key can check is a problem here (in a bundle nothing may go unchecked), unlike
+    C2SP's rule for notes in general. With one, the policy says which cosignatures count (`_check_quorum`), and
+    lines by keys neither given nor named are passed over, as C2SP passes them over: a verifier who trusts one
+    witness must not be made to name, and so count, every other witness the log asked."""
     try:
         _, signatures = parse_note(note)
         known = {(v.name, v.key_id) for v in verifiers}
-        for s in signatures:
+        for s in signatures if policy is None else ():
             if (s.name, s.key_id) not in known:
-                report.add(None, f"the checkpoint carries a signature by {s.name} ({s.key_id.hex()}), a key not given")
+                report.add(
+                    None,
+                    f"the checkpoint carries a signature by {s.name} ({s.key_id.hex()}), a key not given: without a"
+                    " witness policy every signature on a bundle's checkpoint must be checked (name the witnesses"
+                    " whose cosignatures count, and the others are passed over)",
+                )
         return open_checkpoint(note, verifiers)
     except SignatureError as e:
         report.add(None, f"checkpoint: {e}")
         return None
+
+
+def _check_quorum(note: str, cp: Checkpoint, policy: WitnessPolicy, report: BundleReport) -> None:
+    """k of the n named witnesses must have cosigned the bundle's checkpoint: short of that, a problem saying how
+    many of which cosigned and how many were required; a named witness's cosignature that fails, a problem too."""
+    from tracechain.witness import quorum_shortfall, verified_cosigners
+
+    try:
+        found = verified_cosigners(note, policy.witnesses)
+    except SignatureError as e:
+        report.add(None, f"the checkpoint (size {cp.size}) carries a witness cosignature that fails: {e}")
+        return
+    report.cosigned_by = tuple(w for w in policy.witnesses if w in found)
+    if len(found) < policy.quorum:
+        shortfall = quorum_shortfall(policy.witnesses, report.cosigned_by, policy.quorum)
+        report.add(None, f"the checkpoint (size {cp.size}) lacks its witness quorum ({policy}): {shortfall}")
 
 
 def _check_entries(bundle: Bundle, cp: Checkpoint, report: BundleReport) -> dict[int, Entry]:
@@ -489,16 +549,27 @@ def _verify(public: bytes, origin: str, body: Mapping[str, Any]) -> bool:
 
 
 def verify_bundle(
-    data: bytes | Bundle, verifiers: Iterable[str | VerifierKey], *, subject: str = "bundle"
+    data: bytes | Bundle,
+    verifiers: Iterable[str | VerifierKey],
+    *,
+    subject: str = "bundle",
+    witnesses: Sequence[CosignerKey | str] = (),
+    quorum: int | None = None,
 ) -> BundleReport:
-    """Check a proof bundle with the log's verifier keys (and any witness keys); never raises for a bad bundle.
+    """Check a proof bundle with the log's verifier keys and the witnesses' cosigner keys; never raises for a bad
+    bundle.
 
-    Steps: read it strictly (`parse_bundle`); open the checkpoint, every signature line by a given key; prove
-    each entry in it; replay the key entries; check each entry's batch path, seal and signature; find the item
-    among the events. Malformed verifier key strings raise `SignatureError`.
+    Steps: read it strictly (`parse_bundle`); open the checkpoint, every signature line by a given key (a log
+    verifier key, or a named witness's cosigner key); with ``witnesses`` named, ``quorum`` of them (default: all)
+    must have cosigned it; prove each entry in it; replay the key entries; check each entry's batch path, seal
+    and signature; find the item among the events. Malformed key strings raise `SignatureError`, a witness
+    policy that cannot be met `QuorumError`, before anything is read.
     """
+    from tracechain.verification import WitnessPolicy
+
     keys = [v if isinstance(v, VerifierKey) else VerifierKey.parse(v) for v in verifiers]
-    report = BundleReport(subject)
+    policy = WitnessPolicy.of(witnesses, quorum)
+    report = BundleReport(subject, witnesses=policy)
     try:
         bundle = data if isinstance(data, Bundle) else parse_bundle(data)
     except BundleError as e:
@@ -508,10 +579,12 @@ def verify_bundle(
     if not keys:
         report.add(None, "no verifier key was given to check the checkpoint with")
         return report
-    cp = _open_strictly(bundle.checkpoint, keys, report)
+    cp = _open_strictly(bundle.checkpoint, keys, policy, report)
     if cp is None:
         return report
     report.checkpoint = cp
+    if policy is not None:
+        _check_quorum(bundle.checkpoint, cp, policy, report)
     entries = _check_entries(bundle, cp, report)
     report.entries = len(entries)
     registry = _registry(entries, report)
@@ -537,5 +610,5 @@ def verify_bundle(
             for i in events
         }
         held = {e.index: e.data for e in bundle.entries if e.index in entries}
-        report._history = BundleHistory(cp, held, proofs, signers, report.subject)
+        report._history = BundleHistory(cp, held, proofs, signers, report.subject, bundle.checkpoint)
     return report

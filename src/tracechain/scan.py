@@ -12,7 +12,9 @@ suspected copy — with the reasons, the item's history in Chinese and English, 
    ago than the policy's grace → ``DESTROYED_OR_SOLD``; past its expiry date → ``EXPIRED``;
 5. compare the code's scans with where and when the ledger says it went (`tracechain.clones`) →
    ``SUSPECTED_CLONE``;
-6. prove every event against the latest signed checkpoint and write the timeline.
+6. prove every event against the latest signed checkpoint and write the timeline;
+7. with a witness policy (k of n named witnesses), require their cosignatures on that checkpoint →
+   ``UNWITNESSED`` when it lacks them (checked right after the label, so every verdict says it).
 
 The history comes from an open `Ledger` or from a verified proof bundle (`tracechain.bundles`); both give the same
 verdict for the same events. The verdict and its parts are `tracechain.verdicts` (re-exported here): a
@@ -50,12 +52,15 @@ from tracechain.verdicts import (
     RECALLED,
     SUSPECTED_CLONE,
     UNKNOWN_CODE,
+    UNWITNESSED,
     VERDICTS,
     Issuers,
     Reason,
     TimelineEvent,
     Verdict,
 )
+from tracechain.verification import WitnessPolicy
+from tracechain.witness import CosignerKey, quorum_shortfall, verified_cosigners
 
 __all__ = [
     "DESTROYED_OR_SOLD",
@@ -65,6 +70,7 @@ __all__ = [
     "RECALLED",
     "SUSPECTED_CLONE",
     "UNKNOWN_CODE",
+    "UNWITNESSED",
     "VERDICTS",
     "History",
     "Issuers",
@@ -95,6 +101,11 @@ class History(Protocol):
         """The signed checkpoint the events are proved against (None when there is none)."""
         ...
 
+    @property
+    def note(self) -> str | None:
+        """That checkpoint's signed note as held, with its witnesses' cosignature lines (None when there is none)."""
+        ...
+
     def proofs(self, indexes: Sequence[int]) -> dict[int, InclusionProof]:
         """Inclusion proofs against `checkpoint` of those of ``indexes`` it covers."""
         ...
@@ -118,6 +129,7 @@ class LedgerHistory:
         keys = list(log_keys)
         notes = ledger.checkpoints()
         self._checkpoint: Checkpoint | None = None
+        self._note = notes[-1] if notes else None
         self._names: dict[str, str] | None = None
         if notes:
             if keys:
@@ -134,6 +146,10 @@ class LedgerHistory:
     @property
     def checkpoint(self) -> Checkpoint | None:
         return self._checkpoint
+
+    @property
+    def note(self) -> str | None:
+        return self._note
 
     def proofs(self, indexes: Sequence[int]) -> dict[int, InclusionProof]:
         cp = self._checkpoint
@@ -297,6 +313,39 @@ def _judge(
             result.reason(EXPIRED, f"expired on {expiry.isoformat()} (from {source}); scanned on {today.isoformat()}")
 
 
+def _check_witnesses(result: Verdict, source: History, policy: WitnessPolicy) -> None:
+    """The witness policy on the history's checkpoint: met, a `GENUINE` finding naming who cosigned; not met (or a
+    named witness's cosignature that fails, or no checkpoint at all), an `UNWITNESSED` one saying how many of which
+    witnesses cosigned and how many were required."""
+    cp, note = source.checkpoint, source.note
+    cosigned: list[CosignerKey] = []
+    if cp is None or note is None:
+        result.reason(UNWITNESSED, f"no signed checkpoint, so no witness has vouched for the history ({policy})")
+    else:
+        where = f"checkpoint {cp.origin} at size {cp.size}"
+        try:
+            found = verified_cosigners(note, policy.witnesses)
+        except SignatureError as e:
+            result.reason(UNWITNESSED, f"{where} carries a witness cosignature that fails: {e}")
+        else:
+            cosigned = [w for w in policy.witnesses if w in found]
+            if len(cosigned) < policy.quorum:
+                shortfall = quorum_shortfall(policy.witnesses, cosigned, policy.quorum)
+                result.reason(UNWITNESSED, f"{where} lacks its witness quorum: {shortfall}")
+            else:
+                named = ", ".join(w.name for w in cosigned)
+                result.reason(
+                    GENUINE,
+                    f"{where} cosigned by {len(cosigned)} of the {len(policy.witnesses)} named witnesses ({named});"
+                    f" {policy.quorum} required",
+                )
+    result.witnesses = {
+        "required": policy.quorum,
+        "named": [w.name for w in policy.witnesses],
+        "cosigned_by": [w.name for w in cosigned],
+    }
+
+
 def _facts(found: Evidence) -> ItemFacts:
     held = [r for r in found.related if r.via in (ITEM, CONTAINER, LOT)]
     shipped = [r.time for r in held if r.event.data.get("bizStep") == "shipping"]
@@ -377,6 +426,8 @@ def verdict(
     scans: Iterable[ScanRecord] = (),
     at: datetime | None = None,
     policy: ScanPolicy = DEFAULT_POLICY,
+    witnesses: Sequence[CosignerKey | str] = (),
+    quorum: int | None = None,
 ) -> Verdict:
     """The verdict on a scanned label (steps in the module docstring).
 
@@ -385,8 +436,12 @@ def verdict(
     checkpoint opened with ``log_keys``, or with its own operator keys when none are given) or another `History`
     such as a verified bundle's. ``scan`` is this scan (`new_scan`): its time is the moment judged (else ``at``,
     else now), and it joins ``scans``, the code's earlier recorded scans, for clone detection (none: no clone
-    check). Bad input raises `tracechain.errors.TracechainError` subclasses; a failed check is a verdict.
+    check). ``witnesses`` (cosigner keys) and ``quorum`` (default: all of them) are a witness policy: that many of
+    them must have cosigned the checkpoint the history is proved against, or the verdict is at best
+    ``UNWITNESSED``. Bad input raises `tracechain.errors.TracechainError` subclasses (`QuorumError` for a policy
+    that cannot be met); a failed check is a verdict.
     """
+    witnessing = WitnessPolicy.of(witnesses, quorum)
     owners = issuers if isinstance(issuers, Issuers) else Issuers(issuers)
     label = None if scanned is None else scanned if isinstance(scanned, Label) else read_payload(scanned)
     if label is None:
@@ -407,6 +462,8 @@ def verdict(
             return result  # a forged label says nothing about the item whose code it copies
     else:
         result.reason(GENUINE, "no label was scanned: the issuer signature was not checked")
+    if witnessing is not None:
+        _check_witnesses(result, source, witnessing)
     found = collect(source.genealogy, subject, lot_hint=None if label is None else label.lot)
     if not found.own():
         result.reason(UNKNOWN_CODE, f"no event in the ledger names {subject}")
@@ -434,7 +491,8 @@ def verdict(
         result.reason(
             GENUINE,
             f"{proved} of {len(result.timeline)} events proved in checkpoint {cp.origin} at size {cp.size}"
-            + ("" if proved == len(result.timeline) else "; the others are newer than the checkpoint"),
+            + ("" if proved == len(result.timeline) else "; the others are newer than the checkpoint")
+            + ("" if witnessing is None or proved == len(result.timeline) else ", which no witness has vouched for"),
         )
     return result
 

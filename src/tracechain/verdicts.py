@@ -1,4 +1,4 @@
-"""The verdict model: the seven verdicts, the findings behind one, an item's history for people, and which issuer
+"""The verdict model: the eight verdicts, the findings behind one, an item's history for people, and which issuer
 keys may vouch for which codes — no I/O.
 
 `Verdict` is a `report.Report`, true only when ``GENUINE``; `tracechain.scan.verdict` makes one. `Issuers` is the
@@ -29,6 +29,7 @@ __all__ = [
     "RECALLED",
     "SUSPECTED_CLONE",
     "UNKNOWN_CODE",
+    "UNWITNESSED",
     "VERDICTS",
     "Issuers",
     "Reason",
@@ -43,11 +44,24 @@ RECALLED: Final = "RECALLED"
 EXPIRED: Final = "EXPIRED"
 DESTROYED_OR_SOLD: Final = "DESTROYED_OR_SOLD"
 SUSPECTED_CLONE: Final = "SUSPECTED_CLONE"
+UNWITNESSED: Final = "UNWITNESSED"
 
-VERDICTS: Final = (FORGED, UNKNOWN_CODE, RECALLED, DESTROYED_OR_SOLD, SUSPECTED_CLONE, EXPIRED, GENUINE)
+VERDICTS: Final = (
+    FORGED,
+    UNKNOWN_CODE,
+    RECALLED,
+    DESTROYED_OR_SOLD,
+    SUSPECTED_CLONE,
+    EXPIRED,
+    UNWITNESSED,
+    GENUINE,
+)
 """Every verdict, the one that wins first: a forged or unknown label says nothing about an item; a recall is what
 a person must hear before anything else; an item that should not exist outranks a copied code, which outranks an
-old one."""
+old one. ``UNWITNESSED`` (the caller asked for k of n witnesses' cosignatures on the checkpoint, and it lacks
+them) only stands between a history that says nothing against the item and ``GENUINE``: what the history says
+against an item is worth hearing even unwitnessed (no operator hides a recall by recording one), but a clean
+history that the witnesses asked for have not vouched for is not proof of a genuine item."""
 
 _PREFIX_RE: Final = re.compile(r"[0-9]{4,12}")
 _VET_ISSUER_RE: Final = re.compile(r"vd:([0-9]{5})")
@@ -190,6 +204,7 @@ class Verdict(Report):
     reasons: list[Reason] = field(default_factory=list)
     timeline: list[TimelineEvent] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+    witnesses: dict[str, Any] | None = None  # the witness policy asked for and who met it (None: none asked for)
 
     what: ClassVar[str] = "the scanned code is not genuine"
 
@@ -232,4 +247,5 @@ class Verdict(Report):
             "checkpoint": None
             if self.checkpoint is None
             else {"origin": self.checkpoint.origin, "size": self.checkpoint.size, "root": self.checkpoint.root.hex()},
+            "witnesses": self.witnesses,
         }

@@ -120,6 +120,10 @@ _VERDICTS: Final[dict[str, tuple[str, str]]] = {
     "EXPIRED": ("expired", "已过期"),
     "DESTROYED_OR_SOLD": ("destroyed or already sold: should not be on sale", "已销毁或已售出：不应在流通中"),
     "SUSPECTED_CLONE": ("suspected copied code", "疑似复制码"),
+    "UNWITNESSED": (
+        "not vouched for: the witnesses required have not cosigned the record",
+        "未获见证：记录缺少所需见证方的联署",
+    ),
 }
 
 _VIA: Final[dict[str, tuple[str, str]]] = {

@@ -36,8 +36,19 @@ from typing import Any, Self
 
 from tracechain import merkle
 from tracechain.checkpoints import Checkpoint, open_checkpoint, parse_unverified
-from tracechain.errors import ProofError, QuorumError, SignatureError, WitnessError
-from tracechain.keys import SigningKey, VerifierKey, _b64decode_canonical, _shorten, key_id, verify_ed25519
+from tracechain.errors import KeyFileError, ProofError, QuorumError, SignatureError, WitnessError
+from tracechain.keys import (
+    _NAME_LINE_PREFIX,
+    ED25519_TYPE,
+    SigningKey,
+    VerifierKey,
+    _b64decode_canonical,
+    _read_public_file,
+    _shorten,
+    key_id,
+    verifier_from_file,
+    verify_ed25519,
+)
 from tracechain.notes import NoteSignature, parse_note
 
 __all__ = [
@@ -49,8 +60,10 @@ __all__ = [
     "WitnessEndpoint",
     "cosign",
     "cosignature_message",
+    "cosigner_from_file",
     "parse_logs",
     "parse_witness",
+    "quorum_shortfall",
     "require_quorum",
     "verified_cosigners",
 ]
@@ -102,6 +115,11 @@ class CosignerKey:
             raise SignatureError(f"witness key must be <name>+<key id>+<key>, found {_shorten(text)}")
         name, id_hex, encoded = parts
         raw = _b64decode_canonical(encoded)
+        if raw is not None and len(raw) == 33 and raw[0] == ED25519_TYPE:
+            raise SignatureError(
+                f"witness key {_shorten(name)}: found a verifier key (type 0x01); a witness is named by its cosigner"
+                " key (type 0x04), which tracechain witness vkey prints"
+            )
         if raw is None or len(raw) != 33 or raw[0] != COSIGNATURE_TYPE:
             raise SignatureError(
                 f"witness key {_shorten(name)}: expected base64 of the type byte 0x04 and a 32-byte Ed25519 key,"
@@ -201,9 +219,44 @@ def require_quorum(note: str, witnesses: Sequence[CosignerKey | str], k: int) ->
         raise QuorumError(f"a quorum of {k} of {len(keys)} named witnesses cannot be met; name at least {k}")
     found = verified_cosigners(note, keys)
     if len(found) < k:
-        missing = ", ".join(w.name for w in keys if w not in found)
-        raise QuorumError(f"checkpoint has {len(found)} of the {k} witness cosignatures required; missing: {missing}")
+        raise QuorumError(quorum_shortfall(keys, [w for w in keys if w in found], k))
     return [w for w in keys if w in found]
+
+
+def quorum_shortfall(named: Sequence[CosignerKey], cosigned: Sequence[CosignerKey], k: int) -> str:
+    """What a quorum lacks, in one sentence: how many of which named witnesses cosigned, how many were required,
+    and who is missing ("cosigned by 1 of the 3 named witnesses (w1); 2 required; missing: w2, w3")."""
+    by = f" ({', '.join(w.name for w in cosigned)})" if cosigned else ""
+    missing = ", ".join(w.name for w in named if w not in cosigned)
+    return f"cosigned by {len(cosigned)} of the {len(named)} named witnesses{by}; {k} required; missing: {missing}"
+
+
+def cosigner_from_file(path: str | os.PathLike[str], password: Callable[[], str | bytes] | None = None) -> CosignerKey:
+    """The witness cosigner key a file gives: a file holding one cosigner key string (what ``tracechain witness
+    vkey`` prints; blank lines and ``#`` comments aside), or the witness's key file, from its public key line or,
+    for a file without one, by loading it with ``password()``.
+
+    Raises `KeyFileError` naming the file and saying what it found; a file holding a verifier key (type 0x01)
+    rather than a cosigner key is refused with a hint, since a witness signs cosignatures (type 0x04).
+    """
+    where = os.fspath(path)
+    data = _read_public_file(where)
+    if data.startswith(_NAME_LINE_PREFIX.encode()):
+        verifier = verifier_from_file(where, password)  # the key file's own public key, as for any key
+        return CosignerKey(verifier.name, verifier.public_bytes)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise KeyFileError(f"{where}: not a cosigner key file (not UTF-8 text; bad byte at offset {e.start})") from e
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if len(lines) != 1:
+        raise KeyFileError(
+            f"{where}: a cosigner key file holds one witness key (<name>+<key id>+<key>), found {len(lines)} lines"
+        )
+    try:
+        return CosignerKey.parse(lines[0])
+    except SignatureError as e:
+        raise KeyFileError(f"{where}: not a cosigner key file: {e}") from e
 
 
 def parse_logs(text: str, where: str = "logs file") -> dict[str, list[VerifierKey]]:

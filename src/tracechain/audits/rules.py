@@ -137,4 +137,4 @@ class AuditOptions:
         default_factory=lambda: dict(COLD_CHAIN_LIMITS)
     )
     signatures: bool = True
-    workers: int | None = None
+    workers: int | None = None  # cores for verify and the streaming pass's reading (default: all; 1: this process)

@@ -1,75 +1,39 @@
 """The audit's streaming pass: every entry of a ledger read once, in order, with state per open lot only.
 
-Per event it checks what one event shows (`future_time`, `cold_chain`), keeps the lot-level state the lot rules
-need — each enterprise's loose quantity of each lot and unit of measure and the quantities packed in each open
-container (`mass_balance`), lot expiry dates (`expired`), non-conformant inspections and the recalls and
-destructions that deal with them (`unhandled_nonconformance`, judged in `finish` once every ledger is read) — and
-matches each receipt with a shipment in any audited ledger (`unmatched_receive`). Key entries are replayed so that a
-batch sealed by a revoked key is found (`revoked_key`). For the item rules (`items`), it leaves each event's time
-and kind in two flat arrays indexed by entry, a few bytes per entry.
+The reading — decoding each entry and each event's fields, and the rules that need no state — is `audits.observe`,
+on worker processes over disjoint spans of a large ledger; this module folds what it read, in index order. Per event
+it reports what one event shows (`future_time`, `cold_chain`, `unmatched_receive`, judged while reading), keeps the
+lot-level state the lot rules need — each enterprise's loose quantity of each lot and unit of measure and the
+quantities packed in each open container (`mass_balance`), lot expiry dates (`expired`), non-conformant inspections
+and the recalls and destructions that deal with them (`unhandled_nonconformance`, judged in `audits.run` once every
+ledger is read). Key entries are replayed so that a batch sealed by a revoked key is found (`revoked_key`). For the
+item rules (`items`), it leaves each event's time and kind in two flat arrays indexed by entry, a few bytes per
+entry.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from sys import intern
 from typing import Any
 
-from tracechain import encoding
+from tracechain.audits.observe import KINDS, QUANTITIES, Context, Keyed, kind_of, spans
 from tracechain.audits.rules import RULES, AuditOptions
 from tracechain.entries import KeyRegistry
 from tracechain.errors import TracechainError
-from tracechain.events import Event, format_time
 from tracechain.report import AuditReport
-from tracechain.storage import ITEMS, LedgerStore
-from tracechain.storage.projections import lot_pairs
+from tracechain.storage import LedgerStore
 
-__all__ = ["KINDS", "Facts", "LotState", "StreamPass", "kind_of"]
+__all__ = ["KINDS", "Facts", "LotState", "Moments", "StreamPass", "kind_of"]
 
-# An event's kind, as the item rules need it (one byte per entry in `Facts`).
-KINDS = {
-    "none": 0,
-    "other": 1,
-    "commission": 2,
-    "ship": 3,
-    "receive": 4,
-    "sell": 5,
-    "destroy": 6,
-    "decommission": 7,
-    "transformation": 8,
-    "pack": 9,
-    "unpack": 10,
-    "recall": 11,
-}
-_QUANTITIES = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 _INDEXES_KEPT = 50  # entries named in one mass-balance finding, at most
-
-
-def kind_of(data: Mapping[str, Any]) -> str:
-    """The kind of an event's canonical model."""
-    kind, step, disposition = data.get("type"), data.get("bizStep"), data.get("disposition")
-    if kind == "TransformationEvent":
-        return "transformation"
-    if kind == "AggregationEvent":
-        return "unpack" if data.get("action") == "DELETE" else "pack"
-    if step == "destroying" or disposition == "destroyed":
-        return "destroy"
-    if step in ("retail_selling", "dispensing") or disposition in ("retail_sold", "dispensed"):
-        return "sell"
-    if step == "decommissioning" or (kind == "ObjectEvent" and data.get("action") == "DELETE"):
-        return "decommission"
-    if step == "shipping":
-        return "ship"
-    if step == "receiving":
-        return "receive"
-    if step == "commissioning" and data.get("action") == "ADD":
-        return "commission"
-    if disposition == "recalled":
-        return "recall"
-    return "other"
+_CHILD_QUANTITIES = QUANTITIES.index("childQuantityList")
+_INPUT_QUANTITIES = QUANTITIES.index("inputQuantityList")
+_OUTPUT_QUANTITIES = QUANTITIES.index("outputQuantityList")
 
 
 @dataclass(slots=True)
@@ -84,19 +48,41 @@ class Facts:
         return cls(array("q", bytes(8 * size)), bytearray(size))
 
 
+class Moments:
+    """(time, ledger, index) triples, 24 bytes each: a lot's inspections, or its recalls and destructions, which grow
+    with the ledger rather than with the lots (a tuple of three ints costs three times as much)."""
+
+    __slots__ = ("_flat",)
+
+    def __init__(self) -> None:
+        self._flat = array("q")
+
+    def append(self, moment: tuple[int, int, int]) -> None:
+        self._flat.extend(moment)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        flat = self._flat
+        for i in range(0, len(flat), 3):
+            yield flat[i], flat[i + 1], flat[i + 2]
+
+    def __len__(self) -> int:
+        return len(self._flat) // 3
+
+
 @dataclass(slots=True)
 class LotState:
     """What the lot rules carry across ledgers."""
 
     expiry: dict[str, str] = field(default_factory=dict)  # lot key → expiry date (YYYY-MM-DD)
-    inspections: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)  # lot → (time, ledger, index)
-    handled: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)  # lot → recalls, destructions
+    inspections: dict[str, Moments] = field(default_factory=dict)  # lot → non-conformant inspections
+    handled: dict[str, Moments] = field(default_factory=dict)  # lot → recalls, destructions
     pending_expiry: dict[str, list[tuple[str, int, int, str]]] = field(default_factory=dict)
     lots: set[str] = field(default_factory=set)
 
 
 class StreamPass:
-    """The streaming pass over one ledger (``at`` is its position among the audited ledgers)."""
+    """The streaming pass over one ledger (``at`` is its position among the audited ledgers). ``trusted``: the
+    entries below it were found canonical by this audit's verify (`audits.observe`)."""
 
     def __init__(
         self,
@@ -107,11 +93,18 @@ class StreamPass:
         stores: list[LedgerStore],
         names: list[str],
         at: int,
+        trusted: int = 0,
     ) -> None:
         self.report, self.options, self.lots = report, options, lots
         self.stores, self.names, self.at = stores, names, at
         self.name = names[at]
-        self.now = int(now.timestamp() * 1_000_000)
+        self.trusted = trusted
+        self.context = Context(
+            int(now.timestamp() * 1_000_000),
+            int(options.future_tolerance.total_seconds() * 1_000_000),
+            options.cold_chain,
+            tuple(names),
+        )
         self.registry = KeyRegistry()
         self.facts = Facts.sized(stores[at].size())
         self.loose: dict[tuple[str, str, str], int | Decimal] = {}  # (lot, enterprise, uom) → loose quantity
@@ -124,21 +117,22 @@ class StreamPass:
 
     # --- the pass ------------------------------------------------------------------------------------------
 
-    def run(self, progress: Any = None) -> None:
-        store = self.stores[self.at]
-        for index, data in store.iter_entries():
-            try:
-                _, _, _, kind, body = encoding.decode_entry(bytes(data))
-                if kind == "event":
-                    self.event(Event.from_canonical(body), index)
-                elif kind == "seal":
-                    self.seal(body, index)
-                elif kind in ("genesis", "key", "revoke", "delegation"):
-                    self.registry.apply(index, kind, body)
-            except (TracechainError, KeyError, TypeError, ValueError, AttributeError, IndexError):
-                continue  # a damaged entry: verification reports it under integrity
-            if progress is not None and index % 4096 == 0:
-                progress(index)
+    def run(self, progress: Callable[[int], None] | None = None) -> None:
+        for end, span in spans(self.stores, self.at, self.trusted, self.context, self.options.workers):
+            for item in span:  # a `Seen` or a `Keyed`, or from a worker the plain tuple of one
+                try:
+                    if len(item) == len(Keyed._fields):
+                        entry, kind, body = item
+                        if kind == "seal":
+                            self.seal(body, entry)
+                        else:
+                            self.registry.apply(entry, kind, body)
+                    else:
+                        self.event(*item)
+                except (TracechainError, KeyError, TypeError, ValueError, AttributeError, IndexError):
+                    continue  # a damaged entry: verification reports it under integrity
+            if progress is not None:
+                progress(end)
 
     def seal(self, body: Mapping[str, Any], index: int) -> None:
         key = self.registry.get(body.get("public"))
@@ -151,120 +145,88 @@ class StreamPass:
                 [index, first],
             )
 
-    def event(self, event: Event, index: int) -> None:
-        data = event.data
-        time = int(data["eventTime"])
-        kind = kind_of(data)
+    def event(
+        self,
+        index: int,
+        time: int,
+        kind: str,
+        lots: tuple[str, ...],
+        made: tuple[str, ...],
+        expiry: Any,
+        day: str,
+        failed: bool,
+        handles: bool,
+        by: str,
+        quantities: tuple[tuple[int, str, str, Any], ...],
+        parent: str,
+        empties: bool,
+        future: str | None,
+        cold: str | None,
+        unmatched: tuple[str, str | None] | None,
+    ) -> None:
+        """Fold one event (the fields of a `Seen`, in its order) into the state, and report what it shows."""
         self.facts.times[index] = time
         self.facts.kinds[index] = KINDS[kind]
-        offset = str(data.get("eventTimeZoneOffset", "+00:00"))
-        day = format_time(time, offset)[:10]
-        members = list(lot_pairs(event))  # every lot the event claims, not only where lots are assigned
-        lots = {key for key, _ in members}
         self.lots.lots.update(lots)
-        self._future(data, time, index)
-        self._cold_chain(event, index)
-        self._nonconformance(data, kind, lots, time, index)
-        self._expiry(data, kind, members, day, index)
-        self._balance(event, kind, index)
-        if kind == "receive" and len(self.stores) > 1:
-            self._matched(event, time, index)
-
-    # --- one event at a time -------------------------------------------------------------------------------
-
-    def _future(self, data: Mapping[str, Any], time: int, index: int) -> None:
-        reference = data.get("recordTime")
-        against = int(reference) if isinstance(reference, int) else self.now
-        tolerance = int(self.options.future_tolerance.total_seconds() * 1_000_000)
-        if time > against + tolerance:
-            what = "its recordTime" if isinstance(reference, int) else "the audit's time"
-            offset = str(data.get("eventTimeZoneOffset", "+00:00"))
-            self.find(
-                "future_time",
-                f"event time {format_time(time, offset)} is {(time - against) / 3.6e9:.1f} h after {what}"
-                f" ({format_time(against, offset)})",
-                [index],
-            )
-
-    def _cold_chain(self, event: Event, index: int) -> None:
-        # A plain EPCIS event (no tc:product) has no product, so no product's range applies to it.
-        limits = self.options.cold_chain.get(event.product) if event.product is not None else None
-        sensors = event.data.get("sensorElementList")
-        if not limits or not isinstance(sensors, list):
-            return
-        for element in sensors:
-            for report in element.get("sensorReport") or () if isinstance(element, Mapping) else ():
-                if not isinstance(report, Mapping):
-                    continue
-                kind = str(report.get("type", "")).rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-                low, high = limits.get(kind, (None, None))
-                for name in ("value", "minValue", "maxValue", "meanValue"):
-                    reading = _reading(report.get(name), kind, report.get("uom"))
-                    if reading is None:
-                        continue
-                    if (low is not None and reading < low) or (high is not None and reading > high):
-                        bounds = f"{'-∞' if low is None else low}..{'∞' if high is None else high}"
-                        self.find(
-                            "cold_chain",
-                            f"{kind} {name} {reading:g} outside {event.product}'s range {bounds}",
-                            [index],
-                        )
-                        return
-
-    def _nonconformance(self, data: Mapping[str, Any], kind: str, lots: set[str], time: int, index: int) -> None:
-        kde = data.get("tc:kde") or {}
-        failed = data.get("bizStep") in ("inspecting", "sampling") and (
-            kde.get("inspection_result") == "non_conformant" or data.get("disposition") == "non_conformant"
-        )
+        if future is not None:
+            self.find("future_time", future, [index])
+        if cold is not None:
+            self.find("cold_chain", cold, [index])
         for key in lots:
             if failed:
-                self.lots.inspections.setdefault(key, []).append((time, self.at, index))
-            if kind in ("destroy", "recall") or data.get("disposition") == "recalled":
-                self.lots.handled.setdefault(key, []).append((time, self.at, index))
+                self.lots.inspections.setdefault(key, Moments()).append((time, self.at, index))
+            if handles:
+                self.lots.handled.setdefault(key, Moments()).append((time, self.at, index))
+        self._expiry(index, kind, lots, made, expiry, day)
+        self._balance(index, kind, by, quantities, parent, empties)
+        if unmatched is not None:
+            self.find("unmatched_receive", unmatched[0], [index], unmatched[1])
 
-    def _expiry(self, data: Mapping[str, Any], kind: str, members: list[tuple[str, str]], day: str, index: int) -> None:
-        kde = data.get("tc:kde") or {}
-        expiry = kde.get("expiry_date")
-        made = {key for key, code in members if _is_output(data, code)} if kind == "transformation" else set()
-        if kind == "commission":
-            made = {key for key, _ in members}
+    # --- the lot rules -------------------------------------------------------------------------------------
+
+    def _expiry(
+        self, index: int, kind: str, lots: tuple[str, ...], made: tuple[str, ...], expiry: Any, day: str
+    ) -> None:
         if isinstance(expiry, str):
             for key in made:
                 self.lots.expiry.setdefault(key, expiry)
         if kind not in ("receive", "sell"):
             return
-        for key in {key for key, _ in members}:
+        for key in set(lots):
             until = self.lots.expiry.get(key, expiry if isinstance(expiry, str) else None)
             if until is None:
                 self.lots.pending_expiry.setdefault(key, []).append((day, self.at, index, kind))
             elif day > until:
                 self.find("expired", f"lot {key} {_done(kind)} on {day}, after its expiry date {until}", [index], key)
 
-    def _balance(self, event: Event, kind: str, index: int) -> None:
-        data = event.data
-        by = str((data.get("tc:kde") or {}).get("enterprise_uscc", ""))
+    def _balance(
+        self,
+        index: int,
+        kind: str,
+        by: str,
+        quantities: tuple[tuple[int, str, str, Any], ...],
+        parent: str,
+        empties: bool,
+    ) -> None:
         moves: list[tuple[str, str, int | Decimal]] = []  # (lot, uom, signed quantity) of loose goods
-        for field_name in _QUANTITIES:
-            for q in data.get(field_name, ()):
-                code = q.get("epcClass")
-                if not (isinstance(code, str) and "/10/" in code and "quantity" in q):
-                    continue
-                uom, amount = str(q.get("uom") or "EA"), q["quantity"]
-                if field_name == "childQuantityList":
-                    parent = str(data.get("parentID"))
-                    held = self.contents.setdefault(parent, {})
-                    if kind == "pack":
-                        held[code, uom] = held.get((code, uom), 0) + amount
-                        moves.append((code, uom, -amount))
-                    else:  # unpacked: back to loose goods
-                        held[code, uom] = held.get((code, uom), 0) - amount
-                        moves.append((code, uom, amount))
-                elif field_name == "inputQuantityList" or kind in ("ship", "sell", "destroy", "decommission"):
+        for position, code, uom, amount in quantities:
+            if position == _CHILD_QUANTITIES:
+                # Open containers are the state that grows with the ledger: their few lot codes and units are kept
+                # once each rather than once per container (each record brings its own copies from a worker).
+                slot = (intern(code), intern(uom))
+                held = self.contents.setdefault(parent, {})
+                if kind == "pack":
+                    held[slot] = held.get(slot, 0) + amount
                     moves.append((code, uom, -amount))
-                elif field_name == "outputQuantityList" or kind in ("commission", "receive"):
+                else:  # unpacked: back to loose goods
+                    held[slot] = held.get(slot, 0) - amount
                     moves.append((code, uom, amount))
-        if kind == "unpack" and not data.get("childEPCs") and not data.get("childQuantityList"):
-            for (code, uom), amount in self.contents.pop(str(data.get("parentID")), {}).items():
+            elif position == _INPUT_QUANTITIES or kind in ("ship", "sell", "destroy", "decommission"):
+                moves.append((code, uom, -amount))
+            elif position == _OUTPUT_QUANTITIES or kind in ("commission", "receive"):
+                moves.append((code, uom, amount))
+        if empties:
+            for (code, uom), amount in self.contents.pop(parent, {}).items():
                 moves.append((code, uom, amount))
         for code, uom, amount in moves:
             key = (code, by, uom)
@@ -282,34 +244,6 @@ class StreamPass:
                     code,
                 )
 
-    def _matched(self, event: Event, time: int, index: int) -> None:
-        """Whether any audited ledger holds a shipment of one of the received codes to this enterprise, before."""
-        codes = list(event.item_codes())
-        by = (event.data.get("tc:kde") or {}).get("enterprise_uscc")
-        for store in self.stores:
-            for _, at in sorted(store.lookup_many(ITEMS, codes), key=lambda row: row[-1]):
-                try:
-                    other = Event.from_canonical(encoding.decode_entry(store.entry(at) or b"")[4])
-                except (TracechainError, IndexError, TypeError):
-                    continue
-                data = other.data
-                receiver = (data.get("tc:kde") or {}).get("receiver_uscc")
-                if kind_of(data) == "ship" and int(data["eventTime"]) <= time and receiver in (None, by):
-                    return
-        self.find(
-            "unmatched_receive",
-            f"{by or 'an enterprise'} received {', '.join(codes[:3])}{' …' if len(codes) > 3 else ''}, which no"
-            " audited ledger shows shipped to it before",
-            [index],
-            codes[0] if codes else None,
-        )
-
-
-def _is_output(data: Mapping[str, Any], code: str) -> bool:
-    return code in data.get("outputEPCList", ()) or any(
-        q.get("epcClass") == code for q in data.get("outputQuantityList", ())
-    )
-
 
 def _done(kind: str) -> str:
     return {
@@ -321,16 +255,3 @@ def _done(kind: str) -> str:
         "pack": "packed",
         "receive": "received",
     }.get(kind, kind)
-
-
-def _reading(value: object, kind: str, uom: object) -> float | None:
-    """A numeric reading, temperatures in °C (EPCIS uom CEL, FAH or KEL)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        return None
-    number = float(value)
-    if kind == "Temperature":
-        if uom == "FAH":
-            return (number - 32) * 5 / 9
-        if uom == "KEL":
-            return number - 273.15
-    return number
