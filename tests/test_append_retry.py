@@ -3,6 +3,7 @@ input reports what landed and finishes on a rerun (issue 10.2)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -128,6 +129,22 @@ def _cli(*args: str, **kwargs: object) -> subprocess.Popen[str]:
     return subprocess.Popen([str(exe), *args], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def _wait_until_open(process: subprocess.Popen[str], path: Path, timeout: float = 120.0) -> None:
+    """Wait until ``process`` holds ``path`` open (Linux's /proc), or has ended; a slow machine's start-up then
+    never decides where the signal lands."""
+    if not Path("/proc/self/fd").is_dir():  # no /proc to look in: give the start-up a generous second
+        time.sleep(1.0)
+        return
+    target = str(path.resolve())
+    deadline = time.monotonic() + timeout
+    fds = Path(f"/proc/{process.pid}/fd")
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == target for fd in fds.iterdir()):
+                return
+        time.sleep(0.02)
+
+
 @pytest.fixture(scope="module")
 def long_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("retry") / "events.jsonl"
@@ -162,7 +179,8 @@ def test_a_cli_append_stopped_at_a_random_moment_then_run_again_holds_every_even
         count = sum(1 for _ in f)
     args = ("append", str(ledger), str(long_input), "--key", str(key), "--batch-size", "2000")
     process = _cli(*args)
-    time.sleep(1.0 + (os.getpid() % 7) / 3)  # a moment inside validation or writing, not the same every run
+    _wait_until_open(process, ledger)  # the command has started: Python's start-up is not what this tests
+    time.sleep((os.getpid() % 7) / 3)  # a moment inside validation or writing, not the same every run
     process.send_signal(sig)
     _out, err = process.communicate(timeout=300)
     assert "Traceback" not in err

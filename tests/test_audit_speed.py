@@ -52,7 +52,9 @@ def _planted(i: int) -> list[dict[str, Any]]:
         _recall(i + 6, "2026-03-06T10:00:00+08:00", "L20260301"),
         _formula_shipment(38.5, "CEL"),  # cold_chain
         _formula_shipment(87.8, "FAH"),
-        _step(i + 7, "retail_selling", "2027-03-02T09:00:00+08:00", codes=[_unit(i + 7)]),  # expired
+        # expired (in the past: events may not be dated more than a day after the clock)
+        make_event(i + 70, **{"tc:kde": {**make_event()["tc:kde"], "lot": f"LE{i}", "expiry_date": "2026-03-04"}}),
+        _step(i + 70, "retail_selling", "2026-03-05T09:00:00+08:00", codes=[_unit(i + 70)], lot=f"LE{i}"),
     ]
 
 
