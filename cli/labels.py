@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import click
 
-from tracechain import labels
 from tracechain.errors import TracechainError
 from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
@@ -23,6 +22,12 @@ __all__ = ["labels_command", "qr_command"]
 
 T = TypeVar("T")
 _GS1_PRODUCTS = sorted(p for p in PRODUCTS if p != "vet_drug")
+# What the options offer, written here so that the command line starts without loading the label library;
+# tests/test_cli_labels.py holds each equal to tracechain.labels'.
+FORMATS = ("png", "svg")
+EC_LEVELS = ("L", "M", "Q", "H")
+MAX_LOT_COUNT = 1_000_000
+DEFAULT_RESOLVER = "id.gs1.org"
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -81,7 +86,7 @@ def _day(value: datetime | None) -> date | None:
 @click.command("labels")
 @click.option("--gtin", required=True, help="GTIN-8, -12, -13 or -14 of the product.")
 @click.option("--lot", required=True, help="Batch or lot number (AI 10): 1-20 characters of GS1 set 82.")
-@click.option("--count", required=True, type=click.IntRange(1, labels.MAX_LOT_COUNT), help="How many labels to issue.")
+@click.option("--count", required=True, type=click.IntRange(1, MAX_LOT_COUNT), help="How many labels to issue.")
 @click.option(
     "--key",
     "key_path",
@@ -113,23 +118,21 @@ def _day(value: datetime | None) -> date | None:
 )
 @click.option(
     "--resolver",
-    default=labels.DEFAULT_RESOLVER,
+    default=DEFAULT_RESOLVER,
     show_default=True,
     help="Resolver domain of the Digital Links (lower-case host, optional :port and /path).",
 )
 @click.option("--production", type=_DATE, help="Production date YYYY-MM-DD (AI 11 in the events).")
 @click.option("--expiry", type=_DATE, help="Expiry date YYYY-MM-DD, printed in the code as AI 17 and signed.")
 @click.option("--when", "when_text", help="Commissioning time, ISO 8601 with offset (default: now).")
-@click.option("--format", "image_format", type=click.Choice(labels.FORMATS), help="Also write one image per label.")
+@click.option("--format", "image_format", type=click.Choice(FORMATS), help="Also write one image per label.")
 @click.option("--scale", default=8, show_default=True, type=click.IntRange(1, 64), help="PNG pixels per module.")
 @click.option(
     "--font",
     type=InputFile(),
     help="TrueType/OpenType font for PNG captions (one with CJK glyphs prints Chinese product names).",
 )
-@click.option(
-    "--ec-level", default="M", show_default=True, type=click.Choice(labels.EC_LEVELS), help="QR error correction."
-)
+@click.option("--ec-level", default="M", show_default=True, type=click.Choice(EC_LEVELS), help="QR error correction.")
 @click.option("--workers", type=click.IntRange(1), help="Processes rendering images (default: every core).")
 @click.option("--per-event", default=1000, show_default=True, type=click.IntRange(1, 100_000), help="Items per event.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing what was written.")
@@ -234,7 +237,7 @@ def labels_command(
 )
 @click.option(
     "--resolver",
-    default=labels.DEFAULT_RESOLVER,
+    default=DEFAULT_RESOLVER,
     show_default=True,
     help="Resolver domain of the payload (lower-case host, optional :port and /path).",
 )
@@ -242,7 +245,7 @@ def labels_command(
 @click.option(
     "--format",
     "image_format",
-    type=click.Choice(labels.FORMATS),
+    type=click.Choice(FORMATS),
     help="Image format (default: from the --out suffix, else png).",
 )
 @click.option("--name", help="Product name printed under the code (default: the GTIN).")
@@ -252,9 +255,7 @@ def labels_command(
     type=InputFile(),
     help="TrueType/OpenType font for the PNG caption (one with CJK glyphs prints Chinese names).",
 )
-@click.option(
-    "--ec-level", default="M", show_default=True, type=click.Choice(labels.EC_LEVELS), help="QR error correction."
-)
+@click.option("--ec-level", default="M", show_default=True, type=click.Choice(EC_LEVELS), help="QR error correction.")
 def qr_command(
     code: str,
     key_path: str | None,
@@ -270,7 +271,7 @@ def qr_command(
 
     Prints the payload, or with --out writes it as a PNG or SVG with the product, lot and serial under the code.
     """
-    from tracechain import issuing, qr
+    from tracechain import issuing, labels, qr
 
     key = None if key_path is None else _run(lambda: _load_key(key_path))
     payload = _run(lambda: labels.payload_for_code(code, key, domain=resolver))

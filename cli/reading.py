@@ -4,7 +4,8 @@ prove entries.
 `log` shows each event as a record a regulator can read (`tracechain.records`): the time at the event's offset,
 the enterprise and its USCC, the signer, the step and disposition in words, product, lot, quantities with units,
 places and every code in full. ``--csv`` writes the same records as UTF-8 with a byte-order mark, which is how
-Excel recognises UTF-8 and keeps Chinese intact.
+Excel recognises UTF-8 and keeps Chinese intact. (About 470 lines: log's three renderings — text, JSON, CSV — of
+the same records sit together so that a column added to one is seen in the others.)
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracechain import Ledger, bundles
-from tracechain.events import to_json
 from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
 from tracechain.words import PRODUCTS
@@ -76,6 +75,8 @@ def prove(
     if len(chosen) != 1:
         raise click.UsageError(_("give exactly one of --index, --code and --consistency"))
     code = _code(code)
+    from tracechain import Ledger
+
     with Ledger.open(ledger, readonly=True) as led:
         n = led.size
         for name, value in (("--size", size), ("--consistency", old_size)):
@@ -115,9 +116,12 @@ def prove(
 
 
 def _write_bundle(ledger: str, code: str, path: str, as_json: bool) -> int:
-    exists = f"{path}: already exists; a bundle is written to a new file"
+    from tracechain import Ledger, bundles
+
     if os.path.lexists(path):
-        raise click.BadParameter(exists, param_hint="--bundle")
+        raise click.BadParameter(
+            _("{file}: already exists; a bundle is written to a new file").format(file=path), param_hint="--bundle"
+        )
     with Ledger.open(ledger, readonly=True) as led:
         bundle = bundles.write_bundle(led, code)
     data = bundle.to_bytes()
@@ -271,6 +275,7 @@ def log(
 
 
 def _write_json(led: Any, chosen: Iterator[tuple[Entry, Record | None]]) -> int:
+    from tracechain.events import to_json
 
     out = sys.stdout
     found = 0

@@ -10,17 +10,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from tracechain import Ledger
 from tracechain.errors import LabelError, TracechainError
 from tracechain.i18n import gettext as _
-from tracechain.keys import VerifierKey
-from tracechain.labels import Label
-from tracechain.storage.scanlog import ScanLog, ScanRecord
 
 from .common import InputFile, emit, verifier, witness_policy
 
 if TYPE_CHECKING:
     from tracechain import scan
+    from tracechain.keys import VerifierKey
+    from tracechain.labels import Label
+    from tracechain.storage.scanlog import ScanLog, ScanRecord
     from tracechain.verification import WitnessPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -246,6 +245,8 @@ def scan_command(
     owners = _issuers(issuer_specs)
     this_scan = _scan(when, region, lat, lon, by, first_sale)
     found = _labels(image, payload)
+    from tracechain.storage.scanlog import ScanLog
+
     log = ScanLog(scan_log) if scan_log is not None else None
     try:
         results = _judge(found, ledger, bundle_path, keys, owners, this_scan, log, policy)
@@ -295,6 +296,8 @@ def _judge(
                 )
         return [_one(label, history, report.code, keys, owners, this_scan, log, policy) for label in subjects]
     assert ledger is not None
+    from tracechain import Ledger
+
     with Ledger.open(ledger, readonly=True) as led:
         return [_one(label, led, None, keys, owners, this_scan, log, policy) for label in found]
 

@@ -10,16 +10,15 @@ import click
 
 import tracechain
 from tracechain.errors import IdentifierError, TracechainError
-from tracechain.events import to_json
 from tracechain.i18n import N_, ngettext
 from tracechain.i18n import gettext as _
-from tracechain.storage import open_store
-from tracechain.trace import BACKWARD, FORWARD
-from tracechain.trace import trace as trace_code
 
 from .common import InputFile, read_checkpoint
 
 _SHOWN = 100  # findings printed; the JSON and HTML reports hold every one
+# tracechain.trace's directions, written here so that the command line starts without loading trace (a test holds
+# them equal).
+FORWARD, BACKWARD = "forward", "backward"
 
 # The words for the codes trace, recall and audit print; a code not listed is printed as it is.
 _RELATIONS = {
@@ -65,6 +64,8 @@ def _word(table: dict[str, str], code: str) -> str:
 
 def _origins(ledgers: tuple[str, ...]) -> list[str]:
     """Each ledger's origin; a file that is not a ledger is a usage error naming it."""
+    from tracechain.storage import open_store
+
     origins = []
     for ledger in ledgers:
         try:
@@ -85,6 +86,8 @@ def _code(value: str) -> str:
 
 
 def _out(value: Any) -> None:
+    from tracechain.events import to_json
+
     click.echo(to_json(value, indent=2))
 
 
@@ -109,6 +112,8 @@ def trace(ledgers: tuple[str, ...], code: str, direction: str, depth: int | None
     """
     _origins(ledgers)
     try:
+        from tracechain.trace import trace as trace_code
+
         result = trace_code(ledgers, _code(code), direction, depth=depth)
     except IdentifierError as e:
         raise click.BadParameter(str(e), param_hint="CODE") from e
@@ -273,6 +278,8 @@ def audit(
     if bar is not None:
         bar.render_finish()
     if json_file:
+        from tracechain.events import to_json
+
         try:
             with open(json_file, "w", encoding="utf-8") as f:
                 f.write(to_json(report.to_dict(), indent=2) + "\n")

@@ -12,14 +12,14 @@ import tracechain
 from tracechain.errors import FetchError, LedgerFormatError, TracechainError
 from tracechain.i18n import gettext as _
 from tracechain.i18n import ngettext
-from tracechain.storage import open_store
-from tracechain.storage.published import is_published
 
 from .common import InputFile, LedgerLocation, emit, labelled, read_checkpoint, verifier, witness_policy
 
 
 def _held(ledger: str, paths: tuple[str, ...]) -> list[str]:
     """The checkpoint files' notes; one that is not a checkpoint, or is of another ledger, is a usage error."""
+    from tracechain.storage import is_published, open_store
+
     origin: str | None = None
     try:
         store = open_store(ledger, readonly=True)

@@ -8,7 +8,6 @@ import click
 
 from tracechain.errors import WitnessError
 from tracechain.i18n import gettext as _
-from tracechain.witness import CosignerKey, Witness, parse_logs
 
 from .common import InputFile
 from .common import load_key as _load_key
@@ -23,6 +22,8 @@ def witness() -> None:
 @click.option("--key", "key_path", required=True, type=InputFile(), help="Witness key.")
 def vkey(key_path: str) -> None:
     """Print the witness's cosigner verifier key (type 0x04), the one logs and verifiers configure."""
+    from tracechain.witness import CosignerKey
+
     click.echo(str(CosignerKey.of(_load_key(key_path))))
 
 
@@ -44,6 +45,7 @@ def vkey(key_path: str) -> None:
 )
 def serve(key_path: str, logs_path: str, listen: str, state_path: str | None) -> None:
     """Serve POST /add-checkpoint (C2SP tlog-witness) for the logs in --logs until interrupted."""
+    from tracechain.witness import CosignerKey, Witness, parse_logs
     from tracechain.witness_server import parse_listen, serve_witness  # the HTTP server loads only to serve
 
     # A bad address or logs file is a usage error (exit 2), found before the key is unlocked.

@@ -6,13 +6,12 @@ Every write says so when it has to wait more than a second for another program's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tracechain.i18n import N_, ngettext
 from tracechain.i18n import gettext as _
-from tracechain.storage import PROJECTIONS
 
 from .common import InputFile, emit, load_key, uscc, waiting_said, witnesses
 from .events import PRODUCT_CODES, read_events, utf8_lines, with_product
@@ -224,13 +223,35 @@ def witnesses_command(ledger: str, added: tuple[str, ...], removed: tuple[str, .
         click.echo(_("no witnesses: checkpoints are signed by the operator alone"), err=True)
 
 
+class ProjectionName(click.ParamType[str, Any]):
+    """A projection's name, checked against the storage layer's list only when given (so that the command line
+    starts without loading storage)."""
+
+    name = "projection"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from tracechain.storage import PROJECTIONS
+
+        names = [p.name for p in PROJECTIONS]
+        if value not in names:
+            self.fail(
+                _("{value!r} is not a projection; one of: {names}").format(value=value, names=", ".join(names)),
+                param,
+                ctx,
+            )
+        return str(value)
+
+
 @click.command()
 @click.argument("ledger", type=InputFile(), help="The ledger file.")
 @click.option(
     "--projection",
     "names",
     multiple=True,
-    type=click.Choice([p.name for p in PROJECTIONS]),
+    type=ProjectionName(),
     help="Rebuild only this projection (repeatable; default: all).",
 )
 def reindex(ledger: str, names: tuple[str, ...]) -> None:
@@ -239,6 +260,7 @@ def reindex(ledger: str, names: tuple[str, ...]) -> None:
     For a projection verify reports as stale or missing; the entries, tiles and signatures are not touched.
     """
     from tracechain import Ledger
+    from tracechain.storage import PROJECTIONS
 
     chosen = [p for p in PROJECTIONS if not names or p.name in names]
     with waiting_said(), Ledger.open(ledger) as led:

@@ -179,3 +179,13 @@ def test_qr_for_vet_drug_codes_bare_and_signed(tmp_path: Path, brand: tuple[Path
 def test_qr_refuses_bad_codes_with_exit_2(env: None, args: list[str], message: str) -> None:  # noqa: F811
     code, _, err = run("qr", *args)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_the_label_options_offer_what_the_label_library_takes() -> None:
+    """The command line writes the choices out so as not to load the label library at start; they must agree."""
+    from tracechain.cli import labels as command
+
+    from tracechain import labels
+
+    assert command.FORMATS == labels.FORMATS and command.EC_LEVELS == labels.EC_LEVELS
+    assert command.MAX_LOT_COUNT == labels.MAX_LOT_COUNT and command.DEFAULT_RESOLVER == labels.DEFAULT_RESOLVER

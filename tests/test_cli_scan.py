@@ -154,7 +154,7 @@ def test_prove_bundle_verify_bundle_and_scan_from_the_bundle(chain: Chain, tmp_p
         (["--text", "x", "--ledger", "L", "--when", "yesterday", "--region", "441721"], "ISO 8601"),
         (["--text", "x", "--ledger", "L", "--when", "2026-03-01T08:00:00", "--region", "441721"], "time zone"),
         (["--text", "x", "--ledger", "L", "--region", "4417"], "GB/T 2260"),
-        (["--text", "x", "--ledger", "L", "--verifier", "nonsense"], "neither a file nor a verifier key string"),
+        (["--text", "x", "--ledger", "L", "--verifier", "nonsense"], "neither a file nor a verifier key"),
     ],
 )
 def test_usage_errors_exit_2(chain: Chain, args: list[str], message: str) -> None:

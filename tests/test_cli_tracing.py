@@ -37,7 +37,7 @@ def test_trace_forward_and_back_as_json(chain: sc.Chain) -> None:
 def test_trace_prints_each_step_with_its_entry_and_limits_depth(chain: sc.Chain) -> None:
     code, out, _ = run("trace", *_paths(chain), "RM2", "--depth", "1")
     assert code == 0
-    assert "input to" in out and "output" in out and "/21/" not in out  # relations in words, as people read them
+    assert "input to" in out and "output" in out and "/21/" not in out
     assert f"{chain.path('plant')} entry" in out
 
 
@@ -53,6 +53,8 @@ def test_recall_writes_the_csv_and_the_workbook(chain: sc.Chain, tmp_path: Path)
     code, out, _ = run("recall", *_paths(chain), "B1", "--csv", str(csv_file), "--xlsx", str(xlsx_file))
     assert code == 0
     assert "units 8" in out and "sold 2" in out and "in transit 4" in out
+    code, out, _ = run("--lang", "zh", "recall", *_paths(chain), "B1")
+    assert code == 0 and "单品 8" in out and "已售 2" in out and "在途 4" in out
     lines = csv_file.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("lot_code,gtin,product,quantity,unit,step")
     sheet = openpyxl.load_workbook(xlsx_file)["Movements 流向"]
@@ -91,3 +93,11 @@ def test_audit_takes_each_ledger_s_checkpoint_and_refuses_another_s(chain: sc.Ch
     assert "integrity" not in out
     code, _, err = run("audit", str(chain.path("farms")), "--checkpoint", str(tmp_path / "cp.txt"))
     assert code == 2 and "none of the audited ledgers" in err
+
+
+def test_the_trace_directions_are_the_library_s() -> None:
+    from tracechain.cli import tracing as command
+
+    from tracechain import trace
+
+    assert (command.FORWARD, command.BACKWARD) == (trace.FORWARD, trace.BACKWARD)

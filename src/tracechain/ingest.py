@@ -179,7 +179,9 @@ def _count(result: IngestResult, appended: int, skipped: int, first: int, last: 
 
 def _interrupted(result: IngestResult) -> str:
     landed = result.appended + result.skipped
-    where = f" (every event up to input position {result.through})" if landed else ""
+    if not landed:
+        return "interrupted before any event was written: nothing was appended; run the same command again"
+    where = f" (every event up to input position {result.through})"
     return (
         f"interrupted: {landed} of {result.events} events are in the ledger{where}; run the same command again"
         " to append the rest (events already in the ledger are skipped)"

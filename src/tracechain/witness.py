@@ -16,7 +16,8 @@ whose signature is an 8-byte big-endian UNIX time followed by the Ed25519 signat
 form is a C2SP vkey of type 0x04); :func:`require_quorum` asks k of n named witnesses to have cosigned a note.
 
 The HTTP face is :mod:`tracechain.witness_http`; the log's side, submitting checkpoints, is
-:mod:`tracechain.witness_client`.
+:mod:`tracechain.witness_client`. (About 420 lines: the state file, the check under its lock and the cosignature
+format are the witness's one guarantee, kept in one place to be read together.)
 """
 
 from __future__ import annotations

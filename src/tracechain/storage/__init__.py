@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from tracechain.errors import StorageError
+from tracechain.http_client import is_url
 from tracechain.storage.base import LedgerStore, Row, when_busy
 from tracechain.storage.projections import (
     BATCHES,
@@ -38,6 +39,7 @@ __all__ = [
     "LedgerStore",
     "Projection",
     "Row",
+    "is_published",
     "open_store",
     "store_path",
     "when_busy",
@@ -60,6 +62,11 @@ def store_path(location: Location) -> str:
     return text
 
 
+def is_published(location: str) -> bool:
+    """Whether ``location`` names a published log rather than a ledger file: an ``http(s)://`` URL, or a folder."""
+    return is_url(location) or os.path.isdir(location)
+
+
 def open_store(
     location: Location, *, create: bool = False, readonly: bool = False, mmap: bool | None = None
 ) -> LedgerStore:
@@ -68,8 +75,6 @@ def open_store(
     A published log (a folder or an http(s) URL) opens only with ``readonly``; asked to create or write one,
     `StorageError` says to mirror it instead.
     """
-    from tracechain.storage.published import PublishedStore, is_published
-
     text = os.fspath(location)
     if is_published(text):
         if create or not readonly:
@@ -77,6 +82,8 @@ def open_store(
                 f"{text}: a published log (a folder or URL) is opened read-only; to keep a copy that can be"
                 " written, mirror it into a ledger file (tracechain mirror)"
             )
+        from tracechain.storage.published import PublishedStore  # loaded only for a published log
+
         return PublishedStore(text)
     from tracechain.storage.sqlite import SQLiteStore  # imported here: SQLite loads only when a store opens
 

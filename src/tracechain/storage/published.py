@@ -51,6 +51,7 @@ from tracechain.errors import FetchError, LedgerFormatError, StorageError, Trace
 from tracechain.http_client import HttpClient, is_url
 from tracechain.keys import VerifierKey
 from tracechain.notes import MAX_NOTE_BYTES, parse_note
+from tracechain.storage import is_published
 
 if TYPE_CHECKING:
     from tracechain.entries import KeyInfo
@@ -64,11 +65,6 @@ _MAX_ENTRY = 0xFFFF  # C2SP's length prefix is a big-endian uint16
 _BUNDLE_LIMIT = TILE_WIDTH * (2 + _MAX_ENTRY)
 _CACHED_BUNDLES = 4
 _CACHED_TILES = 64
-
-
-def is_published(location: str) -> bool:
-    """Whether ``location`` names a published log rather than a ledger file: an ``http(s)://`` URL, or a folder."""
-    return is_url(location) or os.path.isdir(location)
 
 
 class _Folder:
