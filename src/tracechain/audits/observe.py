@@ -206,7 +206,8 @@ def _see(event: Event, index: int, context: Context, stores: Sequence[LedgerStor
 
 @functools.lru_cache(maxsize=64)
 def _offset_checked(offset: str) -> str:
-    """ "" for an offset `format_time` can show a time at; raises as it would for any other."""
+    """The empty day of an event that needs none, once its offset is one `format_time` can show a time at; raises
+    as `format_time` would for any other offset, so such an event is skipped as it always was."""
     format_time(0, offset)
     return ""
 
